@@ -1,0 +1,48 @@
+# Two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: install install-dev run test test-fast bench train-classic train-demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	bash scripts/install_chromium.sh
+	touch $@
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+## Install and start the app on http://localhost:$(PORT)
+run: install
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+## Install the test tools (incl. Debian chromium) and run every test
+test: install-dev
+	$(BIN)/python -m pytest
+
+## Everything but the browser and slow training tests
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+bench: install
+	$(BIN)/python -m benchmarks.bench_features
+	$(BIN)/python -m benchmarks.bench_tfrecords
+	$(BIN)/python -m benchmarks.bench_app
+
+train-classic: install
+	$(BIN)/python -m train classic --data ../shared/data/gtzan/features_30_sec.csv \
+		--split-dir ../shared/data/gtzan/splits/fault_filtered --out models
+
+clean:
+	rm -rf $(VENV) .pytest_cache logs

@@ -1,0 +1,308 @@
+"""Looking inside a trained CNN: feature maps, activation maximisation and Grad-CAM.
+
+Pure functions of a Keras model and numpy inputs, returning numpy arrays; the
+app does the plotting.  They work on the flat models of
+:mod:`genre_core.models.deep` and also when the convolutions live inside a
+nested base model (e.g. a ``keras.applications`` model called as one layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .models.deep import ARCHITECTURES, conv_layer_names
+
+#: Valid value range of each deep input kind (raw audio and MFCCs are scaled to [-1, 1]).
+INPUT_RANGES: dict[str, tuple[float, float]] = {
+    "raw": (-1.0, 1.0),
+    "mfcc": (-1.0, 1.0),
+    "mel": (0.0, 1.0),
+    "mel_image": (0.0, 1.0),
+}
+#: How many filters of the last convolution :func:`first_and_last_block_filters` shows.
+LAST_LAYER_FILTERS: int = 24
+
+
+def _locate(model: keras.Model, name: str) -> keras.Model:
+    """The model (``model`` itself or one of its nested models) whose graph holds layer ``name``."""
+    for layer in model.layers:
+        if layer.name == name:
+            return model
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            try:
+                _locate(layer, name)
+            except ValueError:
+                continue
+            if not any(inner.name == name for inner in layer.layers):
+                raise ValueError(f"layer {name!r} is nested more than one model deep, which is not supported")
+            return layer
+    raise ValueError(f"model {model.name!r} has no layer {name!r}")
+
+
+def _softmax_head(model: keras.Model) -> keras.layers.Dense | None:
+    """The final Dense layer when it applies a softmax (its logits are then computed by hand)."""
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Dense) and getattr(last.activation, "__name__", "") == "softmax":
+        return last
+    return None
+
+
+class _Probe:
+    """One forward pass from the model's input to chosen layer activations and, optionally, class scores.
+
+    Class scores are pre-softmax logits (Grad-CAM's y^c): a saturated softmax
+    would give vanishing gradients for confident predictions.
+    """
+
+    def __init__(self, model: keras.Model, layer_names: Sequence[str], with_scores: bool = False):
+        if len(model.inputs) != 1:
+            raise ValueError("explanations support single-input models only")
+        self.with_scores = with_scores
+        self.head = _softmax_head(model) if with_scores else None
+        score_tensor = (self.head.input if self.head is not None else model.outputs[0]) if with_scores else None
+        owners = {_locate(model, name) for name in layer_names}
+        if len(owners) > 1:
+            raise ValueError("the requested layers must all lie in the same (possibly nested) model")
+        owner = owners.pop() if owners else model
+        if owner is model:
+            acts = [model.get_layer(name).output for name in layer_names]
+            self.pre = self.post = None
+            self.inner = keras.Model(model.inputs, acts + ([score_tensor] if with_scores else []))
+            return
+        # Nested model: outer input → nested model's input; the nested model
+        # itself (to the activations and its own output); its output → scores.
+        nodes = owner._inbound_nodes
+        if len(nodes) != 1:
+            raise ValueError(f"nested model {owner.name!r} is called {len(nodes)} times; expected once")
+        node = nodes[0]
+        self.pre = keras.Model(model.inputs, node.input_tensors)
+        acts = [owner.get_layer(name).output for name in layer_names]
+        self.inner = keras.Model(owner.inputs, acts + (list(owner.outputs) if with_scores else []))
+        self.post = keras.Model(node.output_tensors, score_tensor) if with_scores else None
+
+    def __call__(self, x: tf.Tensor) -> tuple[list[tf.Tensor], tf.Tensor | None]:
+        """Activations (each with a batch axis) and class scores (None without ``with_scores``)."""
+        h = self.pre(x, training=False) if self.pre is not None else x
+        out = self.inner(h, training=False)
+        out = list(out) if isinstance(out, (list, tuple)) else [out]
+        if not self.with_scores:
+            return out, None
+        *acts, scores = out
+        if self.post is not None:
+            scores = self.post(scores, training=False)
+        if self.head is not None:
+            scores = tf.matmul(scores, self.head.kernel)
+            if self.head.use_bias:
+                scores = scores + self.head.bias
+        return acts, scores
+
+
+def _batched_input(model: keras.Model, x: np.ndarray) -> tf.Tensor:
+    """``x`` (one example) with a batch axis, checked against the model's input shape."""
+    x = np.asarray(x, dtype=np.float32)
+    expected = tuple(model.inputs[0].shape[1:])
+    if x.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected, x.shape)):
+        raise ValueError(f"model {model.name!r} takes one input of shape {expected}, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("input contains NaN or infinite values")
+    return tf.convert_to_tensor(x[None])
+
+
+def input_value_range(model: keras.Model) -> tuple[float, float]:
+    """The valid range of the model's input values, from its architecture's input kind.
+
+    Models that are not one of :data:`~genre_core.models.deep.ARCHITECTURES`
+    are assumed to take unit-range spectrograms, (0, 1).
+    """
+    spec = ARCHITECTURES.get(model.name)
+    return INPUT_RANGES[spec.input_kind] if spec is not None else (0.0, 1.0)
+
+
+def feature_maps(
+    model: keras.Model, x: np.ndarray, layer_names: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Activations of convolution layers for one input.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x : np.ndarray
+        One input, without the batch axis.
+    layer_names : sequence of str, optional
+        Default :func:`~genre_core.models.deep.conv_layer_names` (empty for a
+        model without convolutions).
+
+    Returns
+    -------
+    dict of name → np.ndarray
+        Without the batch axis: (T, C) for Conv1D, (H, W, C) for Conv2D.
+    """
+    names = list(conv_layer_names(model) if layer_names is None else layer_names)
+    batch = _batched_input(model, x)
+    if not names:
+        return {}
+    acts, _ = _Probe(model, names)(batch)
+    return {name: np.asarray(a)[0] for name, a in zip(names, acts)}
+
+
+def _channel_count(model: keras.Model, layer_name: str) -> int:
+    return int(_locate(model, layer_name).get_layer(layer_name).output.shape[-1])
+
+
+def activation_maximization(
+    model: keras.Model,
+    layer_name: str,
+    filter_indices: Sequence[int],
+    steps: int = 30,
+    step_size: float = 0.05,
+    seed: int = 0,
+    input_shape: tuple | None = None,
+    value_range: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Inputs that excite chosen filters, by gradient ascent on the input.
+
+    Starts from small noise around the middle of the valid range and takes
+    ``steps`` steps of ``step_size`` × range along the RMS-normalised gradient
+    of each filter's mean activation, clipping to the valid range after each
+    step.  All filters are optimised together as one batch in one
+    ``tf.function``.
+
+    Parameters
+    ----------
+    model : keras.Model
+    layer_name : str
+    filter_indices : sequence of int
+        Output channels of ``layer_name``.
+    steps : int
+    step_size : float
+        Fraction of the input range per step.
+    seed : int
+    input_shape : tuple, optional
+        Default: the model's input shape (without batch axis).
+    value_range : (low, high), optional
+        Default :func:`input_value_range`.
+
+    Returns
+    -------
+    np.ndarray, shape (n_filters, *input_shape)
+    """
+    filters = [int(i) for i in filter_indices]
+    n_channels = _channel_count(model, layer_name)
+    if not filters:
+        raise ValueError("filter_indices is empty")
+    if any(not 0 <= i < n_channels for i in filters):
+        raise ValueError(f"layer {layer_name!r} has {n_channels} filters; got indices {filters}")
+    shape = tuple(model.inputs[0].shape[1:]) if input_shape is None else tuple(input_shape)
+    if any(d is None for d in shape):
+        raise ValueError(f"model input shape {shape} has free axes; pass input_shape")
+    low, high = input_value_range(model) if value_range is None else value_range
+    span = float(high - low)
+    probe = _Probe(model, [layer_name])
+    rng = np.random.default_rng(seed)
+    start = (low + high) / 2 + 0.05 * span * rng.standard_normal((len(filters), *shape))
+    x = tf.Variable(np.clip(start, low, high).astype(np.float32))
+    selector = tf.one_hot(filters, n_channels)
+
+    def objective(inputs: tf.Tensor) -> tf.Tensor:
+        (act,), _ = probe(inputs)
+        # Mean over positions of each example's own filter.
+        chosen = tf.reduce_sum(act * tf.reshape(selector, [len(filters)] + [1] * (act.shape.rank - 2) + [n_channels]), -1)
+        return tf.reduce_mean(tf.reshape(chosen, [len(filters), -1]), axis=1)
+
+    @tf.function
+    def ascend() -> None:
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                total = tf.reduce_sum(objective(x))
+            grad = tape.gradient(total, x)
+            rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=list(range(1, grad.shape.rank)), keepdims=True))
+            x.assign(tf.clip_by_value(x + step_size * span * grad / (rms + 1e-8), low, high))
+
+    ascend()
+    return x.numpy()
+
+
+def filter_activation(model: keras.Model, layer_name: str, inputs: np.ndarray, filter_indices: Sequence[int]) -> np.ndarray:
+    """Mean activation of filter ``filter_indices[i]`` on ``inputs[i]`` (a batch), shape (n,)."""
+    (act,), _ = _Probe(model, [layer_name])(tf.convert_to_tensor(np.asarray(inputs, dtype=np.float32)))
+    act = np.asarray(act)
+    return np.array([act[i, ..., f].mean() for i, f in enumerate(filter_indices)])
+
+
+def first_and_last_block_filters(model: keras.Model) -> tuple[str, list[int], str, list[int]]:
+    """What the app visualises: the first convolution with all its filters, the last with its first 24.
+
+    Returns
+    -------
+    first_layer, first_filters, last_layer, last_filters
+    """
+    names = conv_layer_names(model)
+    if not names:
+        raise ValueError(f"model {model.name!r} has no convolution layers")
+    first, last = names[0], names[-1]
+    return (
+        first,
+        list(range(_channel_count(model, first))),
+        last,
+        list(range(min(LAST_LAYER_FILTERS, _channel_count(model, last)))),
+    )
+
+
+def _resize_1d(values: np.ndarray, length: int) -> np.ndarray:
+    # Cell-centre alignment, as tf.image.resize's half-pixel centres.
+    source = (np.arange(length) + 0.5) * len(values) / length - 0.5
+    return np.interp(source, np.arange(len(values)), values)
+
+
+def grad_cam(model: keras.Model, x: np.ndarray, class_index: int, layer_name: str | None = None) -> np.ndarray:
+    """Grad-CAM heatmap (Selvaraju et al., 2017) of one class for one input.
+
+    Channels of the convolution output are weighted by the spatially averaged
+    gradient of the class's pre-softmax score, summed, passed through a ReLU,
+    scaled to [0, 1] and resized to the input's grid so it overlays it.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x : np.ndarray
+        One input, without the batch axis.
+    class_index : int
+    layer_name : str, optional
+        Default: the last convolution layer.
+
+    Returns
+    -------
+    np.ndarray, float32
+        Shape ``x.shape[:k]`` for a k-D convolution: (frames,) for Conv1D
+        models, (frames, mels) or (rows, cols) for Conv2D ones.  All zeros when
+        no position supports the class.
+    """
+    if layer_name is None:
+        names = conv_layer_names(model)
+        if not names:
+            raise ValueError(f"model {model.name!r} has no convolution layers for Grad-CAM")
+        layer_name = names[-1]
+    batch = _batched_input(model, x)
+    probe = _Probe(model, [layer_name], with_scores=True)
+    n_classes = int(model.outputs[0].shape[-1])
+    if not 0 <= int(class_index) < n_classes:
+        raise ValueError(f"class_index must be in 0..{n_classes - 1}, got {class_index}")
+    with tf.GradientTape() as tape:
+        (act,), scores = probe(batch)
+        score = scores[:, int(class_index)]
+    grads = tape.gradient(score, act)
+    act, grads = np.asarray(act)[0], np.asarray(grads)[0]
+    spatial_axes = tuple(range(act.ndim - 1))
+    weights = grads.mean(axis=spatial_axes)
+    cam = np.maximum((act * weights).sum(axis=-1), 0.0)
+    if cam.ndim == 1:
+        cam = _resize_1d(cam, batch.shape[1])
+    else:
+        cam = tf.image.resize(cam[..., None], batch.shape[1:3], method="bilinear").numpy()[..., 0]
+    peak = float(cam.max())
+    return (cam / peak if peak > 0 else np.zeros_like(cam)).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Model definitions: classical pipelines, the dense net and the deep architectures."""

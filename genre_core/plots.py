@@ -1,0 +1,578 @@
+"""Plotly figure builders for the app: pure functions from arrays to figures.
+
+Every builder takes plain arrays (or dicts from a model card) and returns a
+``plotly.graph_objects.Figure``; none computes audio features itself.  Large
+arrays are reduced for display (min/max envelopes for waveforms, block means
+for spectrograms) because the browser, not the server, is the bottleneck for
+figures with millions of points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+#: Colours: top-k bars stand out, the rest stay grey.
+TOP_COLOUR = "#e4572e"
+OTHER_COLOUR = "#9aa5b1"
+REAL_COLOUR = "#2a9d8f"
+SYNTH_COLOUR = "#8e6bbf"
+#: Display limits: beyond these, figures are block-averaged.
+MAX_HEATMAP_ROWS = 384
+MAX_HEATMAP_COLS = 600
+WAVEFORM_BINS = 2000
+
+
+def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+    )
+    return fig
+
+
+# --- predictions ------------------------------------------------------------------------
+
+
+def probability_bars(
+    labels: Sequence[str],
+    probabilities: Sequence[float],
+    *,
+    top_k: int = 3,
+    title: str | None = None,
+    height: int = 320,
+) -> go.Figure:
+    """Horizontal bar chart of class probabilities, highest on top, top-k highlighted.
+
+    Parameters
+    ----------
+    labels : sequence of str
+    probabilities : sequence of float
+        One per label.
+    top_k : int
+        How many of the most likely labels get the highlight colour and a rank.
+    title : str, optional
+    height : int
+
+    Returns
+    -------
+    go.Figure
+        One ``Bar`` trace, bars in ascending order so the most likely is at the top.
+    """
+    probs = np.asarray(probabilities, dtype=float)
+    if len(labels) != len(probs):
+        raise ValueError(f"{len(labels)} labels but {len(probs)} probabilities")
+    order = np.argsort(probs, kind="stable")
+    rank = {int(i): r for r, i in enumerate(order[::-1])}
+    colours = [TOP_COLOUR if rank[int(i)] < top_k else OTHER_COLOUR for i in order]
+    text = [f"#{rank[int(i)] + 1} {probs[i]:.0%}" if rank[int(i)] < top_k else f"{probs[i]:.0%}" for i in order]
+    fig = go.Figure(
+        go.Bar(
+            x=probs[order],
+            y=[labels[i] for i in order],
+            orientation="h",
+            marker_color=colours,
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title="probability")
+    return _layout(fig, title, height)
+
+
+def timeline_heatmap(
+    windows: Sequence[tuple[float, float]],
+    window_probabilities: np.ndarray,
+    labels: Sequence[str],
+    *,
+    title: str | None = None,
+    height: int = 320,
+) -> go.Figure:
+    """Genre probabilities per analysis window across the song.
+
+    Parameters
+    ----------
+    windows : sequence of (start_s, end_s)
+    window_probabilities : np.ndarray, shape (n_windows, n_labels)
+    labels : sequence of str
+
+    Returns
+    -------
+    go.Figure
+        One ``Heatmap`` with labels on y and window centres (s) on x.
+    """
+    probs = np.asarray(window_probabilities, dtype=float)
+    if probs.shape != (len(windows), len(labels)):
+        raise ValueError(f"expected shape {(len(windows), len(labels))}, got {probs.shape}")
+    centres = [(s + e) / 2 for s, e in windows]
+    spans = [f"{s:.0f}–{e:.0f} s" for s, e in windows]
+    fig = go.Figure(
+        go.Heatmap(
+            z=probs.T,
+            x=centres,
+            y=list(labels),
+            customdata=np.tile(np.array(spans, dtype=object), (len(labels), 1)),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Viridis",
+            colorbar=dict(title="p", tickformat=".0%"),
+            hovertemplate="%{y} · %{customdata}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="time (s, window centre)")
+    return _layout(fig, title, height)
+
+
+def probability_matrix_figure(
+    models: Sequence[str],
+    labels: Sequence[str],
+    probabilities: np.ndarray,
+    *,
+    title: str | None = None,
+) -> go.Figure:
+    """Models × labels heatmap with each model's top label marked: where models agree."""
+    probs = np.asarray(probabilities, dtype=float)
+    if probs.shape != (len(models), len(labels)):
+        raise ValueError(f"expected shape {(len(models), len(labels))}, got {probs.shape}")
+    top = probs.argmax(axis=1) if probs.size else np.zeros(0, int)
+    text = [["★" if j == top[i] else "" for j in range(len(labels))] for i in range(len(models))]
+    fig = go.Figure(
+        go.Heatmap(
+            z=probs,
+            x=list(labels),
+            y=list(models),
+            text=text,
+            texttemplate="%{text}",
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Blues",
+            colorbar=dict(title="p", tickformat=".0%"),
+            hovertemplate="%{y} → %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, 120 + 40 * max(1, len(models)))
+
+
+# --- signals and spectrograms ---------------------------------------------------------------
+
+
+def minmax_envelope(
+    samples: np.ndarray, sample_rate: int, n_bins: int = WAVEFORM_BINS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bin minimum and maximum of a signal, for drawing long waveforms quickly.
+
+    Returns
+    -------
+    times : np.ndarray
+        Start time of each bin in seconds.
+    lows, highs : np.ndarray
+        Minimum and maximum sample of each bin (each sample is its own bin when
+        the signal is shorter than ``n_bins``).
+    """
+    y = np.asarray(samples, dtype=np.float32)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError("expected a non-empty 1-D signal")
+    per_bin = max(1, math.ceil(y.size / n_bins))
+    n_full = y.size // per_bin
+    body = y[: n_full * per_bin].reshape(n_full, per_bin)
+    lows, highs = body.min(axis=1), body.max(axis=1)
+    if y.size > n_full * per_bin:
+        tail = y[n_full * per_bin:]
+        lows, highs = np.append(lows, tail.min()), np.append(highs, tail.max())
+    times = np.arange(lows.size) * per_bin / float(sample_rate)
+    return times, lows, highs
+
+
+def waveform_figure(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    n_bins: int = WAVEFORM_BINS,
+    highlight: tuple[float, float] | None = None,
+    title: str | None = "Waveform",
+    height: int = 220,
+) -> go.Figure:
+    """Min/max envelope of a waveform: two traces (max, then min filled to it).
+
+    ``highlight`` (start, end) in seconds shades a region, e.g. the excerpt analysed below.
+    """
+    times, lows, highs = minmax_envelope(samples, sample_rate, n_bins)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=times, y=highs, mode="lines", line=dict(width=0.8, color="#3a6ea5"),
+                             name="max", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=times, y=lows, mode="lines", line=dict(width=0.8, color="#3a6ea5"),
+                             fill="tonexty", fillcolor="rgba(58,110,165,0.5)", name="min",
+                             hovertemplate="%{x:.2f} s<extra></extra>"))
+    fig.update_xaxes(title="time (s)")
+    fig.update_yaxes(title="amplitude", range=[-1.05, 1.05])
+    fig.update_layout(showlegend=False)
+    if highlight is not None:
+        fig.add_vrect(x0=highlight[0], x1=highlight[1], fillcolor=TOP_COLOUR, opacity=0.12, line_width=0)
+    return _layout(fig, title, height)
+
+
+def _block_reduce(z: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.ndarray, int, int]:
+    """Mean over blocks so z fits max_rows × max_cols; returns (z, row step, col step)."""
+    row_step = max(1, math.ceil(z.shape[0] / max_rows))
+    col_step = max(1, math.ceil(z.shape[1] / max_cols))
+    if row_step == col_step == 1:
+        return z, 1, 1
+    rows = z.shape[0] // row_step * row_step or z.shape[0]
+    cols = z.shape[1] // col_step * col_step or z.shape[1]
+    row_step = min(row_step, rows)
+    col_step = min(col_step, cols)
+    trimmed = z[:rows, :cols]
+    reduced = trimmed.reshape(rows // row_step, row_step, cols // col_step, col_step).mean(axis=(1, 3))
+    return reduced, row_step, col_step
+
+
+def spectrogram_figure(
+    S: np.ndarray,
+    sample_rate: int,
+    hop_length: int,
+    *,
+    y_values: Sequence[float] | None = None,
+    y_title: str = "frequency (Hz)",
+    colorbar_title: str = "dB",
+    title: str | None = None,
+    log_y: bool = False,
+    colorscale: str = "Magma",
+    height: int = 320,
+    zmin: float | None = None,
+    zmax: float | None = None,
+) -> go.Figure:
+    """Heatmap of a (rows, frames) time–frequency array with time in seconds on x.
+
+    Parameters
+    ----------
+    S : np.ndarray, shape (rows, frames)
+        An STFT in dB, a mel spectrogram, MFCCs...
+    sample_rate, hop_length : int
+        Convert frame indices to seconds.
+    y_values : sequence of float, optional
+        Value of each row (e.g. FFT bin frequencies); row indices when None.
+    log_y : bool
+        Logarithmic y axis (row 0 is dropped when it is 0 Hz).
+
+    Returns
+    -------
+    go.Figure
+        One ``Heatmap``; arrays larger than the display limits are block-averaged.
+    """
+    z = np.asarray(S, dtype=np.float32)
+    if z.ndim != 2:
+        raise ValueError(f"expected a 2-D array, got shape {z.shape}")
+    y = np.arange(z.shape[0], dtype=float) if y_values is None else np.asarray(y_values, dtype=float)
+    if len(y) != z.shape[0]:
+        raise ValueError(f"{len(y)} y values for {z.shape[0]} rows")
+    if log_y and y[0] <= 0:
+        z, y = z[1:], y[1:]
+    z, row_step, col_step = _block_reduce(z, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
+    y = y[: z.shape[0] * row_step].reshape(z.shape[0], row_step).mean(axis=1)
+    times = (np.arange(z.shape[1]) * col_step + (col_step - 1) / 2) * hop_length / float(sample_rate)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=times.astype(np.float32),
+            y=y.astype(np.float32),
+            colorscale=colorscale,
+            zmin=zmin,
+            zmax=zmax,
+            colorbar=dict(title=colorbar_title),
+            hovertemplate="%{x:.2f} s · %{y:.0f}: %{z:.1f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="time (s)")
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    return _layout(fig, title, height)
+
+
+def filterbank_figure(
+    filterbank: np.ndarray,
+    fft_frequencies: np.ndarray,
+    *,
+    title: str | None = "Mel filterbank",
+    height: int = 280,
+) -> go.Figure:
+    """The triangular mel filters over FFT frequency: one line trace per filter.
+
+    Each trace covers only the filter's non-zero support, so a 128-filter bank
+    stays a few thousand points.
+    """
+    fb = np.asarray(filterbank, dtype=float)
+    freqs = np.asarray(fft_frequencies, dtype=float)
+    if fb.ndim != 2 or fb.shape[1] != freqs.size:
+        raise ValueError(f"filterbank shape {fb.shape} does not match {freqs.size} FFT bins")
+    fig = go.Figure()
+    for index, row in enumerate(fb):
+        support = np.flatnonzero(row > 0)
+        if support.size == 0:
+            lo, hi = 0, 0
+        else:
+            lo, hi = max(0, support[0] - 1), min(freqs.size - 1, support[-1] + 1)
+        fig.add_trace(
+            go.Scatter(
+                x=freqs[lo:hi + 1], y=row[lo:hi + 1], mode="lines", line=dict(width=1),
+                name=f"mel {index}", showlegend=False,
+                hovertemplate=f"filter {index}<br>%{{x:.0f}} Hz: %{{y:.4f}}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="frequency (Hz)")
+    fig.update_yaxes(title="weight")
+    return _layout(fig, title, height)
+
+
+# --- CNN internals ------------------------------------------------------------------------------
+
+
+def _grid_shape(n: int, columns: int) -> tuple[int, int]:
+    columns = max(1, min(columns, n))
+    return math.ceil(n / columns), columns
+
+
+def feature_map_figure(
+    maps: np.ndarray,
+    *,
+    max_filters: int = 16,
+    columns: int = 4,
+    time_first: bool = True,
+    title: str | None = None,
+) -> go.Figure:
+    """Feature maps of one conv layer.
+
+    Parameters
+    ----------
+    maps : np.ndarray
+        ``(T, C)`` for a 1-D conv layer: one heatmap, filters × time.
+        ``(H, W, C)`` for a 2-D conv layer: a grid with one heatmap per filter
+        (the first ``max_filters``).
+    time_first : bool
+        For 2-D maps, whether axis 0 is time (``mel`` inputs) so it goes on x.
+
+    Returns
+    -------
+    go.Figure
+        One ``Heatmap`` trace for 1-D maps, ``min(C, max_filters)`` for 2-D maps.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim == 2:
+        z, _, _ = _block_reduce(maps.T, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
+        fig = go.Figure(go.Heatmap(z=z, colorscale="Viridis", colorbar=dict(title="activation"),
+                                   hovertemplate="filter %{y} · step %{x}: %{z:.2f}<extra></extra>"))
+        fig.update_xaxes(title="time step")
+        fig.update_yaxes(title="filter")
+        return _layout(fig, title, 160 + min(360, 3 * maps.shape[1]))
+    if maps.ndim != 3:
+        raise ValueError(f"expected (T, C) or (H, W, C) feature maps, got shape {maps.shape}")
+    n = min(max_filters, maps.shape[2])
+    rows, cols = _grid_shape(n, columns)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"filter {i}" for i in range(n)],
+                        horizontal_spacing=0.02, vertical_spacing=0.08)
+    for i in range(n):
+        image = maps[:, :, i].T if time_first else maps[:, :, i]
+        image, _, _ = _block_reduce(image, 96, 96)
+        fig.add_trace(go.Heatmap(z=image, colorscale="Viridis", showscale=False,
+                                 hovertemplate="%{z:.2f}<extra></extra>"),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return _layout(fig, title, 60 + 150 * rows)
+
+
+def pattern_figure(
+    patterns: np.ndarray,
+    *,
+    columns: int = 6,
+    time_first: bool = True,
+    title: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> go.Figure:
+    """Activation-maximisation inputs, one small panel per filter.
+
+    Parameters
+    ----------
+    patterns : np.ndarray, shape (n_filters, *input_shape)
+        ``(n, T, 1)`` raw audio → line plots; ``(n, T, F)`` → heatmaps F × T;
+        ``(n, H, W, C)`` → heatmaps of the channel mean.
+    time_first : bool
+        For ``(n, H, W, C)`` inputs, whether H is time.
+
+    Returns
+    -------
+    go.Figure
+        ``n`` traces in a grid.
+    """
+    patterns = np.asarray(patterns, dtype=np.float32)
+    if patterns.ndim not in (3, 4):
+        raise ValueError(f"expected (n, T, C) or (n, H, W, C) patterns, got shape {patterns.shape}")
+    n = patterns.shape[0]
+    rows, cols = _grid_shape(n, columns)
+    titles = list(labels) if labels is not None else [f"filter {i}" for i in range(n)]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        horizontal_spacing=0.02, vertical_spacing=0.1 if rows < 4 else 0.05)
+    for i in range(n):
+        p = patterns[i]
+        position = dict(row=i // cols + 1, col=i % cols + 1)
+        if p.ndim == 2 and p.shape[1] == 1:
+            t = np.arange(p.shape[0])
+            fig.add_trace(go.Scatter(x=t, y=p[:, 0], mode="lines", line=dict(width=0.8),
+                                     showlegend=False, hoverinfo="skip"), **position)
+            continue
+        image = p.T if p.ndim == 2 else (p.mean(axis=2).T if time_first else p.mean(axis=2))
+        image, _, _ = _block_reduce(image, 96, 96)
+        fig.add_trace(go.Heatmap(z=image, colorscale="RdBu_r", showscale=False,
+                                 hovertemplate="%{z:.2f}<extra></extra>"), **position)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_annotations(font_size=10)
+    return _layout(fig, title, 50 + 130 * rows)
+
+
+def resize_map(values: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Nearest-neighbour resize of a 1-D (time) or 2-D (rows, time) map to (rows, cols)."""
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim == 1:
+        values = values[None, :]
+    if values.ndim != 2:
+        raise ValueError(f"expected a 1-D or 2-D map, got shape {values.shape}")
+    r = np.minimum((np.arange(rows) * values.shape[0] / rows).astype(int), values.shape[0] - 1)
+    c = np.minimum((np.arange(cols) * values.shape[1] / cols).astype(int), values.shape[1] - 1)
+    return values[np.ix_(r, c)]
+
+
+def gradcam_figure(
+    mel_db: np.ndarray,
+    heatmap: np.ndarray,
+    sample_rate: int,
+    hop_length: int,
+    *,
+    opacity: float = 0.5,
+    title: str | None = None,
+    height: int = 340,
+) -> go.Figure:
+    """Grad-CAM heatmap overlaid on a mel spectrogram.
+
+    Parameters
+    ----------
+    mel_db : np.ndarray, shape (n_mels, frames)
+        The background, low bands in row 0.
+    heatmap : np.ndarray
+        Values in [0, 1], either over time (1-D) or over (mel rows, time) (2-D);
+        it is stretched to the spectrogram's grid.
+
+    Returns
+    -------
+    go.Figure
+        Two ``Heatmap`` traces: the grey spectrogram, then the semi-transparent CAM.
+    """
+    background = np.asarray(mel_db, dtype=np.float32)
+    cam = resize_map(np.clip(heatmap, 0.0, 1.0), *background.shape)
+    background, _, col_step = _block_reduce(background, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
+    cam, _, _ = _block_reduce(cam, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
+    times = (np.arange(background.shape[1]) * col_step) * hop_length / float(sample_rate)
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(z=background, x=times, colorscale="Greys_r", showscale=False,
+                             hovertemplate="%{x:.2f} s · mel %{y}: %{z:.1f}<extra></extra>"))
+    fig.add_trace(go.Heatmap(z=cam, x=times, colorscale="Hot", zmin=0, zmax=1, opacity=opacity,
+                             colorbar=dict(title="importance"),
+                             hovertemplate="%{x:.2f} s · mel %{y}: %{z:.2f}<extra></extra>"))
+    fig.update_xaxes(title="time (s)")
+    fig.update_yaxes(title="mel band")
+    return _layout(fig, title, height)
+
+
+# --- model cards ------------------------------------------------------------------------------
+
+
+def confusion_matrix_figure(
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    *,
+    normalize: bool = True,
+    title: str | None = None,
+) -> go.Figure:
+    """Confusion matrix heatmap (rows true, columns predicted), row-normalised by default."""
+    cm = np.asarray(matrix, dtype=float)
+    if cm.shape != (len(labels), len(labels)):
+        raise ValueError(f"confusion matrix shape {cm.shape} does not match {len(labels)} labels")
+    counts = cm.astype(int)
+    if normalize:
+        totals = cm.sum(axis=1, keepdims=True)
+        cm = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
+    fig = go.Figure(
+        go.Heatmap(
+            z=cm, x=list(labels), y=list(labels), colorscale="Blues",
+            zmin=0, zmax=1 if normalize else None,
+            text=counts, texttemplate="%{text}",
+            colorbar=dict(title="share of row" if normalize else "count"),
+            hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="predicted", tickangle=-45)
+    fig.update_yaxes(title="true", autorange="reversed")
+    return _layout(fig, title, 140 + 32 * len(labels))
+
+
+def per_class_f1_figure(per_class: Mapping[str, Mapping[str, float]], *, title: str | None = None) -> go.Figure:
+    """Bar chart of per-class F1 (precision and recall in the hover)."""
+    labels = list(per_class)
+    f1 = [float(per_class[k].get("f1", 0.0)) for k in labels]
+    hover = [
+        f"precision {per_class[k].get('precision', float('nan')):.2f} · "
+        f"recall {per_class[k].get('recall', float('nan')):.2f} · support {per_class[k].get('support', '?')}"
+        for k in labels
+    ]
+    fig = go.Figure(go.Bar(x=labels, y=f1, customdata=hover, marker_color=REAL_COLOUR,
+                           text=[f"{v:.2f}" for v in f1], textposition="outside", cliponaxis=False,
+                           hovertemplate="%{x}: F1 %{y:.2f}<br>%{customdata}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1.1], title="F1")
+    fig.update_xaxes(tickangle=-45)
+    return _layout(fig, title, 320)
+
+
+def training_curves_figure(history: Mapping[str, Sequence[float]], *, title: str | None = None) -> go.Figure:
+    """Loss and accuracy per epoch (training and validation) in two panels.
+
+    Keys named ``loss``/``val_loss`` go left, anything with ``acc`` in its name
+    goes right; other keys are ignored.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    for key, values in history.items():
+        values = list(values)
+        if not values:
+            continue
+        column = 1 if "loss" in key else 2 if "acc" in key else None
+        if column is None:
+            continue
+        epochs = np.arange(1, len(values) + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=key,
+                                 line=dict(dash="dash" if key.startswith("val_") else "solid")),
+                      row=1, col=column)
+    fig.update_xaxes(title="epoch")
+    return _layout(fig, title, 320)
+
+
+def leaderboard_figure(models: Sequence[str], accuracy: Sequence[float], latency_ms: Sequence[float],
+                       *, title: str | None = None) -> go.Figure:
+    """Accuracy against latency per 30 s: the speed/quality trade-off at a glance."""
+    fig = go.Figure(go.Scatter(x=list(latency_ms), y=list(accuracy), mode="markers+text", text=list(models),
+                               textposition="top center", marker=dict(size=11, color=REAL_COLOUR),
+                               hovertemplate="%{text}: %{y:.1%} at %{x:.0f} ms<extra></extra>"))
+    fig.update_xaxes(title="latency per 30 s of audio (ms)", type="log")
+    fig.update_yaxes(title="accuracy", tickformat=".0%")
+    return _layout(fig, title, 320)
+
+
+def live_probability_figure(labels: Sequence[str], probabilities: Sequence[float], *,
+                            title: str | None = None) -> Any:
+    """Probability bars for the Live page (same as :func:`probability_bars`, shorter)."""
+    return probability_bars(labels, probabilities, title=title, height=260)

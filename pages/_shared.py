@@ -1,0 +1,224 @@
+"""Streamlit glue shared by every page: caches, the clip sidebar, common banners.
+
+The pages lay out widgets; everything they compute comes from ``genre_core``
+through the cached wrappers here.  Decoded audio and per-clip results are
+cached by the clip's content hash (``st.cache_data``); the model registry and
+the loaded models live once per process (``st.cache_resource``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes
+from genre_core.session import (
+    MAX_UPLOAD_MB,
+    ORIGIN_RECORDING,
+    ORIGIN_UPLOAD,
+    UPLOAD_TYPES,
+    CurrentClip,
+    check_upload_size,
+    clip_caption,
+    clip_from_bytes,
+    content_hash,
+    example_catalogue,
+    example_clip,
+    timed,
+)
+
+CLIP_KEY = "clip"
+ERROR_KEY = "clip_error"
+SHOW_SYNTH_KEY = "show_synthetic"
+
+
+# --- caches ------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Loading the model registry…")
+def get_registry() -> Any:
+    """The process-wide model registry (models load lazily and stay loaded)."""
+    from genre_core.registry import default_registry
+
+    return default_registry()
+
+
+def model_entries(*, include_synthetic: bool = True, kind: str | None = None) -> list[Any]:
+    """Registry entries, real-data models first."""
+    entries = get_registry().entries(kind=kind, real_only=not include_synthetic)
+    return sorted(entries, key=lambda e: (not e.is_real_data, e.name))
+
+
+@st.cache_resource(show_spinner="Loading model…")
+def get_predictor(name: str) -> Any:
+    """A loaded model (``registry.load`` caches too; this keeps the page code short)."""
+    return get_registry().load(name)
+
+
+def upload_limit_mb() -> int:
+    """The upload limit Streamlit enforces (``server.maxUploadSize``)."""
+    try:
+        return int(st.get_option("server.maxUploadSize"))
+    except Exception:  # option missing in a bare test runtime
+        return MAX_UPLOAD_MB
+
+
+@st.cache_data(max_entries=8, show_spinner="Decoding audio…")
+def decode_bytes(digest: str, name: str, origin: str, limit_mb: int, _data: bytes) -> CurrentClip:
+    """Decode upload/recording bytes; cached by their SHA-256 ``digest``."""
+    return clip_from_bytes(_data, name, origin=origin, limit_mb=limit_mb, digest=digest, max_duration=MAX_DURATION)
+
+
+@st.cache_data(max_entries=32, show_spinner="Rendering example…")
+def load_example(key: str) -> CurrentClip:
+    """A built-in example clip."""
+    return example_clip(key)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def wav_for_player(digest: str, _samples: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit WAV bytes of the analysed clip for ``st.audio``."""
+    return write_wav_bytes(_samples, sample_rate)
+
+
+@st.cache_data(max_entries=32, show_spinner="Classifying…")
+def clip_predictions(digest: str, model_names: tuple[str, ...], _samples: np.ndarray,
+                     sample_rate: int) -> tuple[list[Any], float]:
+    """Every named model's prediction on a clip, and the seconds it took (uncached)."""
+    from genre_core.predict import predict_samples
+
+    predictors = [get_predictor(name) for name in model_names]
+    return timed(predict_samples, _samples, sample_rate, predictors)
+
+
+def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
+    """Cached predictions of ``model_names`` on the current clip."""
+    if not model_names:
+        return [], 0.0
+    return clip_predictions(current.digest, tuple(model_names), current.samples, current.sample_rate)
+
+
+# --- the current clip ---------------------------------------------------------------------------
+
+
+def current_clip() -> CurrentClip | None:
+    """The clip every page works on, if any."""
+    return st.session_state.get(CLIP_KEY)
+
+
+def set_current_clip(current: CurrentClip) -> None:
+    """Make ``current`` the shared clip and clear any earlier error."""
+    st.session_state[CLIP_KEY] = current
+    st.session_state[ERROR_KEY] = None
+
+
+def _fail(message: str) -> None:
+    kept = current_clip()
+    suffix = f" The previous clip ({kept.name}) is still loaded." if kept is not None else ""
+    st.session_state[ERROR_KEY] = message + suffix
+
+
+def _take_file(uploaded: Any, origin: str) -> None:
+    limit = upload_limit_mb()
+    try:
+        check_upload_size(int(uploaded.size), uploaded.name, limit)
+        data = uploaded.getvalue()
+        set_current_clip(decode_bytes(content_hash(data), uploaded.name, origin, limit, data))
+    except AudioError as exc:
+        _fail(f"{exc} Try another file: {', '.join(UPLOAD_TYPES)}.")
+
+
+def _seen(slot: str, identity: Any) -> bool:
+    """True when this widget value was already processed; remembers it otherwise."""
+    key = f"_seen_{slot}"
+    if st.session_state.get(key) == identity:
+        return True
+    st.session_state[key] = identity
+    return False
+
+
+def clip_sidebar() -> None:
+    """The sidebar shown on every page: upload, record or pick the shared clip.
+
+    The most recently changed input wins; a bad file leaves the previous clip
+    loaded and shows what went wrong.
+    """
+    limit = upload_limit_mb()
+    st.sidebar.header("Your clip")
+    uploaded = st.sidebar.file_uploader(
+        "Upload a song",
+        type=list(UPLOAD_TYPES),
+        key="upload",
+        help=f"wav, mp3, ogg, flac or au, up to {limit} MB. Only the first "
+             f"{MAX_DURATION / 60:.0f} minutes are analysed.",
+    )
+    st.sidebar.caption(f"{', '.join(UPLOAD_TYPES)} · up to **{limit} MB** · first {MAX_DURATION / 60:.0f} min analysed")
+    if uploaded is not None and not _seen("upload", uploaded.file_id):
+        _take_file(uploaded, ORIGIN_UPLOAD)
+    elif uploaded is None and st.session_state.pop("_seen_upload", None) is not None:
+        st.session_state[ERROR_KEY] = None  # the user removed the file: its error is stale
+
+    recorded = st.sidebar.audio_input("…or record from your microphone", sample_rate=22050, key="record")
+    if recorded is not None and not _seen("record", recorded.file_id):
+        _take_file(recorded, ORIGIN_RECORDING)
+
+    catalogue = example_catalogue()
+    choice = st.sidebar.selectbox(
+        "…or pick a built-in example", list(catalogue), index=None, key="example",
+        placeholder="Choose an example", help="Example songs, synthetic styles and teaching sounds "
+        "made by the project (no third-party audio).",
+    )
+    if choice is not None and not _seen("example", choice):
+        try:
+            set_current_clip(load_example(choice))
+        except AudioError as exc:
+            _fail(str(exc))
+
+    current = current_clip()
+    if current is not None:
+        st.sidebar.success(f"**Current clip:** {current.name} ({current.clip.duration:.1f} s)")
+        for note in current.notes:
+            st.sidebar.caption(f"ℹ️ {note}")
+    else:
+        st.sidebar.info("No clip yet: upload, record or pick an example.")
+
+
+def error_banner() -> None:
+    """Show the last input error at the top of the page, with what to do next."""
+    message = st.session_state.get(ERROR_KEY)
+    if message:
+        st.error(message, icon="⚠️")
+
+
+def require_clip(purpose: str = "analyse") -> CurrentClip:
+    """The current clip, or a hint and ``st.stop()`` when there is none."""
+    current = current_clip()
+    if current is None:
+        st.info(
+            f"Load a clip to {purpose}: upload a song, record one, or pick a built-in example "
+            "in the sidebar.", icon="👈",
+        )
+        st.stop()
+    return current
+
+
+def clip_header(current: CurrentClip, *, player: bool = True, notes: bool = True) -> None:
+    """Caption, optional player and the clip's notes."""
+    st.caption(clip_caption(current))
+    if player:
+        st.audio(wav_for_player(current.digest, current.samples, current.sample_rate), format="audio/wav")
+    if notes and current.notes:
+        st.info(" ".join(current.notes), icon="ℹ️")
+
+
+def data_badge(entry_or_card: Any) -> None:
+    """A coloured badge: real data (green) or synthetic demo (violet)."""
+    card = getattr(entry_or_card, "card", entry_or_card)
+    source = (card.get("data") or {}).get("source", "unknown")
+    dataset = (card.get("data") or {}).get("dataset", "?")
+    if source == "real":
+        st.badge(f"real data · {dataset}", icon=":material/verified:", color="green")
+    else:
+        st.badge("synthetic demo · trained on synthetic styles", icon=":material/science:", color="violet")

@@ -1,0 +1,139 @@
+"""Figure builders return figures with the expected traces, shapes and values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genre_core import plots
+
+
+def test_probability_bars_orders_and_highlights_top_k():
+    labels = ["blues", "jazz", "rock", "pop", "metal"]
+    probs = [0.1, 0.4, 0.05, 0.3, 0.15]
+    fig = plots.probability_bars(labels, probs, top_k=3, title="m")
+    (bar,) = fig.data
+    assert list(bar.y) == ["rock", "blues", "metal", "pop", "jazz"]  # ascending: top at the top
+    np.testing.assert_allclose(bar.x, sorted(probs))
+    colours = list(bar.marker.color)
+    assert colours.count(plots.TOP_COLOUR) == 3
+    assert colours[-1] == plots.TOP_COLOUR and colours[0] == plots.OTHER_COLOUR
+    assert bar.text[-1].startswith("#1")
+
+
+def test_probability_bars_rejects_mismatch():
+    with pytest.raises(ValueError):
+        plots.probability_bars(["a", "b"], [1.0])
+
+
+def test_timeline_heatmap_shape():
+    windows = [(0.0, 30.0), (15.0, 45.0), (30.0, 60.0)]
+    probs = np.random.default_rng(0).dirichlet(np.ones(4), size=3)
+    fig = plots.timeline_heatmap(windows, probs, ["a", "b", "c", "d"])
+    (heat,) = fig.data
+    assert np.asarray(heat.z).shape == (4, 3)
+    assert list(heat.x) == [15.0, 30.0, 45.0]
+    with pytest.raises(ValueError):
+        plots.timeline_heatmap(windows, probs[:2], ["a", "b", "c", "d"])
+
+
+def test_minmax_envelope_bounds_every_sample():
+    rng = np.random.default_rng(1)
+    y = rng.uniform(-1, 1, 10_007).astype(np.float32)
+    times, lows, highs = plots.minmax_envelope(y, 1000, n_bins=100)
+    assert lows.size == highs.size == times.size
+    assert lows.size <= 101
+    assert lows.min() == y.min() and highs.max() == y.max()
+    assert np.all(lows <= highs)
+    per_bin = int(np.ceil(y.size / 100))
+    assert highs[3] == y[3 * per_bin:4 * per_bin].max()
+
+
+def test_waveform_figure_two_traces():
+    y = np.sin(np.linspace(0, 100, 50_000)).astype(np.float32)
+    fig = plots.waveform_figure(y, 22050, n_bins=500)
+    assert len(fig.data) == 2
+    assert len(fig.data[0].x) <= 501
+    assert fig.data[1].fill == "tonexty"
+
+
+def test_spectrogram_figure_reduces_large_arrays():
+    S = np.random.default_rng(2).normal(size=(1025, 2000)).astype(np.float32)
+    freqs = np.linspace(0, 11025, 1025)
+    fig = plots.spectrogram_figure(S, 22050, 512, y_values=freqs)
+    z = np.asarray(fig.data[0].z)
+    assert z.shape[0] <= plots.MAX_HEATMAP_ROWS and z.shape[1] <= plots.MAX_HEATMAP_COLS
+    assert len(fig.data[0].y) == z.shape[0] and len(fig.data[0].x) == z.shape[1]
+    # block means keep the global mean (up to the trimmed edge)
+    assert abs(float(z.mean()) - float(S.mean())) < 0.05
+
+
+def test_spectrogram_figure_small_is_exact_and_log_axis():
+    S = np.arange(12, dtype=float).reshape(3, 4)
+    fig = plots.spectrogram_figure(S, 100, 10, y_values=[0.0, 100.0, 200.0], log_y=True)
+    np.testing.assert_array_equal(np.asarray(fig.data[0].z), S[1:])
+    assert fig.layout.yaxis.type == "log"
+    np.testing.assert_allclose(fig.data[0].x, [0.0, 0.1, 0.2, 0.3], atol=1e-6)
+
+
+def test_filterbank_one_trace_per_filter_on_support():
+    freqs = np.linspace(0, 11025, 1025)
+    fb = np.zeros((3, 1025))
+    fb[0, 10:20] = 1.0
+    fb[1, 15:40] = 0.5
+    fb[2, 500:600] = 0.2
+    fig = plots.filterbank_figure(fb, freqs)
+    assert len(fig.data) == 3
+    assert len(fig.data[0].x) == 12  # 10 non-zero bins plus one neighbour each side
+
+
+def test_feature_map_figure_1d_and_2d():
+    fig1 = plots.feature_map_figure(np.random.rand(100, 8))
+    assert len(fig1.data) == 1 and np.asarray(fig1.data[0].z).shape == (8, 100)
+    fig2 = plots.feature_map_figure(np.random.rand(20, 30, 12), max_filters=6, columns=3)
+    assert len(fig2.data) == 6
+    assert np.asarray(fig2.data[0].z).shape == (30, 20)  # time_first: time on x
+
+
+def test_pattern_figure_raw_and_images():
+    raw = plots.pattern_figure(np.random.rand(4, 500, 1))
+    assert len(raw.data) == 4 and raw.data[0].type == "scatter"
+    img = plots.pattern_figure(np.random.rand(5, 16, 16, 3), columns=3)
+    assert len(img.data) == 5 and img.data[0].type == "heatmap"
+
+
+def test_resize_map_and_gradcam_overlay():
+    cam_1d = np.array([0.0, 1.0])
+    resized = plots.resize_map(cam_1d, 3, 4)
+    np.testing.assert_array_equal(resized, [[0, 0, 1, 1]] * 3)
+    mel = np.random.rand(128, 130)
+    fig = plots.gradcam_figure(mel, np.random.rand(13), 22050, 512)
+    assert len(fig.data) == 2
+    assert np.asarray(fig.data[1].z).shape == (128, 130)
+    assert fig.data[1].opacity == 0.5
+
+
+def test_confusion_matrix_row_normalised():
+    cm = np.array([[8, 2], [1, 9]])
+    fig = plots.confusion_matrix_figure(cm, ["a", "b"])
+    np.testing.assert_allclose(np.asarray(fig.data[0].z), [[0.8, 0.2], [0.1, 0.9]])
+    np.testing.assert_array_equal(np.asarray(fig.data[0].text), cm)
+    with pytest.raises(ValueError):
+        plots.confusion_matrix_figure(cm, ["a"])
+
+
+def test_per_class_and_training_curves():
+    per_class = {"a": {"precision": 1, "recall": 0.5, "f1": 0.67, "support": 4},
+                 "b": {"precision": 0.5, "recall": 1, "f1": 0.67, "support": 2}}
+    fig = plots.per_class_f1_figure(per_class)
+    assert list(fig.data[0].x) == ["a", "b"]
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8],
+               "val_accuracy": [0.4, 0.7], "lr": [1e-3, 1e-3]}
+    curves = plots.training_curves_figure(history)
+    assert sorted(t.name for t in curves.data) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+def test_probability_matrix_marks_top_label():
+    fig = plots.probability_matrix_figure(["m1", "m2"], ["a", "b", "c"],
+                                          np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))
+    assert np.asarray(fig.data[0].text).tolist() == [["", "★", ""], ["★", "", ""]]
