@@ -83,6 +83,7 @@ class DeepTrainingConfig:
     tpu: str | None = None
     notes: list[str] = field(default_factory=list)
     verbose: int | None = None
+    measure_latency: bool = True
 
     @property
     def run_name(self) -> str:
@@ -367,7 +368,8 @@ def save_model_artifact(model, path: Path) -> int:
     The optimizer's moment estimates would double or triple a shipped file
     and prediction never needs them (resuming uses ``logs/<run>/backup``).
     """
-    export = keras.models.clone_model(model)
+    # A model rebuilt from its config is uncompiled (clone_model would copy the compile state).
+    export = keras.Model.from_config(model.get_config())
     export.set_weights(model.get_weights())
     path.parent.mkdir(parents=True, exist_ok=True)
     export.save(path)
@@ -490,17 +492,18 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     throughput = Throughput(min(examples, train_stats.n_ok))
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup_dir), delete_checkpoint=False),
-        keras.callbacks.CSVLogger(str(history_csv), append=True),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True),
+        # Before the loggers: it adds the learning rate to the epoch's logs.
         keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=max(1, config.patience // 2),
                                           min_lr=1e-6),
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True),
+        keras.callbacks.CSVLogger(str(history_csv), append=True),
         tensorboard_callback(run_dir),
         throughput,
     ]
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)
     started = time.perf_counter()
     fit = model.fit(train_ds, validation_data=valid_ds, epochs=config.epochs, callbacks=callbacks,
-                    steps_per_epoch=config.steps_per_epoch, verbose=verbose)
+                    steps_per_epoch=config.steps_per_epoch, shuffle=False, verbose=verbose)
     training_time = time.perf_counter() - started
     epochs_run = len(fit.history.get("loss", []))
 
@@ -565,7 +568,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
             "replicas": int(strategy.num_replicas_in_sync),
             "samples_per_s": throughput.samples_per_second,
             "corrupt_records": corrupt,
-            "read_stats": [s.as_dict() for s in stats],
+            "read_stats": [{k: v for k, v in s.as_dict().items() if k != "files"} for s in stats],
         },
         training_time_s=round(training_time, 2),
         history=history,
@@ -576,6 +579,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         size_bytes=size,
     )
     write_card(model_dir, card)
-    card["latency_ms_per_30s"] = round(measure_latency_ms_per_30s(model_dir, card), 1)
-    write_card(model_dir, card)
+    if config.measure_latency:
+        card["latency_ms_per_30s"] = round(measure_latency_ms_per_30s(model_dir, card), 1)
+        write_card(model_dir, card)
     return card

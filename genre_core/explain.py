@@ -8,7 +8,9 @@ nested base model (e.g. a ``keras.applications`` model called as one layer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -26,22 +28,29 @@ INPUT_RANGES: dict[str, tuple[float, float]] = {
 #: How many filters of the last convolution :func:`first_and_last_block_filters` shows.
 LAST_LAYER_FILTERS: int = 24
 
+# Probe sub-models and compiled ascent functions, per model: building them
+# costs far more than running them (a second for MobileNetV2), and the app asks
+# repeatedly about the same model.
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(model: keras.Model, key: tuple, make: Callable[[], Any]) -> Any:
+    per_model = _CACHE.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = make()
+    return per_model[key]
+
 
 def _locate(model: keras.Model, name: str) -> keras.Model:
     """The model (``model`` itself or one of its nested models) whose graph holds layer ``name``."""
+    if any(layer.name == name for layer in model.layers):
+        return model
     for layer in model.layers:
-        if layer.name == name:
-            return model
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            try:
-                _locate(layer, name)
-            except ValueError:
-                continue
-            if not any(inner.name == name for inner in layer.layers):
-                raise ValueError(f"layer {name!r} is nested more than one model deep, which is not supported")
+        if isinstance(layer, keras.Model) and any(inner.name == name for inner in layer.layers):
             return layer
-    raise ValueError(f"model {model.name!r} has no layer {name!r}")
+    raise ValueError(
+        f"model {model.name!r} has no layer {name!r} (models nested two or more deep are not searched)"
+    )
 
 
 def _softmax_head(model: keras.Model) -> keras.layers.Dense | None:
@@ -59,7 +68,13 @@ class _Probe:
     would give vanishing gradients for confident predictions.
     """
 
-    def __init__(self, model: keras.Model, layer_names: Sequence[str], with_scores: bool = False):
+    def __init__(
+        self,
+        model: keras.Model,
+        layer_names: Sequence[str],
+        with_scores: bool = False,
+        input_shape: tuple[int, ...] | None = None,
+    ):
         if len(model.inputs) != 1:
             raise ValueError("explanations support single-input models only")
         self.with_scores = with_scores
@@ -69,13 +84,19 @@ class _Probe:
         if len(owners) > 1:
             raise ValueError("the requested layers must all lie in the same (possibly nested) model")
         owner = owners.pop() if owners else model
+        resized = input_shape is not None and tuple(input_shape) != tuple(model.inputs[0].shape[1:])
+        if resized and (with_scores or owner is not model):
+            raise ValueError("a different input_shape works only for activations of a flat model")
         if owner is model:
             acts = [model.get_layer(name).output for name in layer_names]
             self.pre = self.post = None
             self.inner = keras.Model(model.inputs, acts + ([score_tensor] if with_scores else []))
+            if resized:
+                self.inner = _on_new_input(self.inner, tuple(input_shape))
             return
         # Nested model: outer input → nested model's input; the nested model
         # itself (to the activations and its own output); its output → scores.
+        # Keras 3 has no public accessor for the tensors around a nested model's call.
         nodes = owner._inbound_nodes
         if len(nodes) != 1:
             raise ValueError(f"nested model {owner.name!r} is called {len(nodes)} times; expected once")
@@ -100,6 +121,29 @@ class _Probe:
             if self.head.use_bias:
                 scores = scores + self.head.bias
         return acts, scores
+
+
+def _on_new_input(probe: keras.Model, input_shape: tuple[int, ...]) -> keras.Model:
+    """The same layers (shared weights) re-applied to an input of another shape."""
+    try:
+        return keras.models.clone_model(
+            probe, input_tensors=[keras.Input(input_shape)], clone_function=lambda layer: layer
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"the layers before {probe.outputs[0].name!r} need the model's own input shape "
+            f"{tuple(probe.inputs[0].shape[1:])}, not {input_shape}: {error}"
+        ) from None
+
+
+def _probe(
+    model: keras.Model,
+    layer_names: Sequence[str],
+    with_scores: bool = False,
+    input_shape: tuple[int, ...] | None = None,
+) -> _Probe:
+    key = ("probe", tuple(layer_names), with_scores, None if input_shape is None else tuple(input_shape))
+    return _cached(model, key, lambda: _Probe(model, layer_names, with_scores, input_shape))
 
 
 def _batched_input(model: keras.Model, x: np.ndarray) -> tf.Tensor:
@@ -146,7 +190,7 @@ def feature_maps(
     batch = _batched_input(model, x)
     if not names:
         return {}
-    acts, _ = _Probe(model, names)(batch)
+    acts, _ = _probe(model, names)(batch)
     return {name: np.asarray(a)[0] for name, a in zip(names, acts)}
 
 
@@ -169,8 +213,9 @@ def activation_maximization(
     Starts from small noise around the middle of the valid range and takes
     ``steps`` steps of ``step_size`` × range along the RMS-normalised gradient
     of each filter's mean activation, clipping to the valid range after each
-    step.  All filters are optimised together as one batch in one
-    ``tf.function``.
+    step; a step that would lower the activation is halved instead, so the
+    result never excites its filter less than the start.  All filters are
+    optimised together as one batch in one ``tf.function``.
 
     Parameters
     ----------
@@ -183,7 +228,9 @@ def activation_maximization(
         Fraction of the input range per step.
     seed : int
     input_shape : tuple, optional
-        Default: the model's input shape (without batch axis).
+        Default: the model's input shape (without batch axis).  A smaller
+        shape is much faster where the layers up to ``layer_name`` accept it
+        (e.g. ``(2000, 1)`` for ``cnn1d_raw``, fewer frames for the mel models).
     value_range : (low, high), optional
         Default :func:`input_value_range`.
 
@@ -197,39 +244,68 @@ def activation_maximization(
         raise ValueError("filter_indices is empty")
     if any(not 0 <= i < n_channels for i in filters):
         raise ValueError(f"layer {layer_name!r} has {n_channels} filters; got indices {filters}")
-    shape = tuple(model.inputs[0].shape[1:]) if input_shape is None else tuple(input_shape)
+    shape = tuple(model.inputs[0].shape[1:]) if input_shape is None else tuple(int(d) for d in input_shape)
     if any(d is None for d in shape):
         raise ValueError(f"model input shape {shape} has free axes; pass input_shape")
     low, high = input_value_range(model) if value_range is None else value_range
     span = float(high - low)
-    probe = _Probe(model, [layer_name])
     rng = np.random.default_rng(seed)
-    start = (low + high) / 2 + 0.05 * span * rng.standard_normal((len(filters), *shape))
-    x = tf.Variable(np.clip(start, low, high).astype(np.float32))
-    selector = tf.one_hot(filters, n_channels)
+    start = np.clip((low + high) / 2 + 0.05 * span * rng.standard_normal((len(filters), *shape)), low, high)
+    ascend = _cached(
+        model, ("ascent", layer_name, shape),
+        lambda: _ascent_function(_probe(model, [layer_name], input_shape=shape)),
+    )
+    result = ascend(
+        tf.constant(start, tf.float32),
+        tf.constant(filters, tf.int32),
+        tf.constant(int(steps), tf.int32),
+        tf.constant(step_size * span, tf.float32),
+        tf.constant(low, tf.float32),
+        tf.constant(high, tf.float32),
+    )
+    return result.numpy()
 
-    def objective(inputs: tf.Tensor) -> tf.Tensor:
-        (act,), _ = probe(inputs)
-        # Mean over positions of each example's own filter.
-        chosen = tf.reduce_sum(act * tf.reshape(selector, [len(filters)] + [1] * (act.shape.rank - 2) + [n_channels]), -1)
-        return tf.reduce_mean(tf.reshape(chosen, [len(filters), -1]), axis=1)
 
-    @tf.function
-    def ascend() -> None:
+def _ascent_function(probe: _Probe) -> Callable[..., tf.Tensor]:
+    """Compiled gradient ascent of each example's own filter, shared across calls.
+
+    A step that does not raise an example's objective is rejected and that
+    example's step size halved: with ReLU filters the gradient is often
+    sparse, its RMS-normalised step large where it is non-zero, and a full
+    step can silence the filter for good.
+    """
+
+    def objective(x: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
+        (act,), _ = probe(x)
+        chosen = tf.gather(act, filters, axis=act.shape.rank - 1, batch_dims=1)
+        return tf.reduce_mean(tf.reshape(chosen, [tf.shape(x)[0], -1]), axis=1)
+
+    @tf.function(reduce_retracing=True)
+    def ascend(x, filters, steps, step, low, high):
+        per_example = [-1] + [1] * (x.shape.rank - 1)
+        steps_now = tf.fill(tf.shape(x)[:1], step)
         for _ in tf.range(steps):
             with tf.GradientTape() as tape:
-                total = tf.reduce_sum(objective(x))
+                tape.watch(x)
+                value = objective(x, filters)
+                total = tf.reduce_sum(value)
             grad = tape.gradient(total, x)
-            rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=list(range(1, grad.shape.rank)), keepdims=True))
-            x.assign(tf.clip_by_value(x + step_size * span * grad / (rms + 1e-8), low, high))
+            rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=list(range(1, x.shape.rank)), keepdims=True))
+            candidate = tf.clip_by_value(x + tf.reshape(steps_now, per_example) * grad / (rms + 1e-8), low, high)
+            better = objective(candidate, filters) > value
+            x = tf.where(tf.reshape(better, per_example), candidate, x)
+            steps_now = tf.where(better, steps_now, steps_now / 2)
+        return x
 
-    ascend()
-    return x.numpy()
+    return ascend
 
 
-def filter_activation(model: keras.Model, layer_name: str, inputs: np.ndarray, filter_indices: Sequence[int]) -> np.ndarray:
+def filter_activation(
+    model: keras.Model, layer_name: str, inputs: np.ndarray, filter_indices: Sequence[int]
+) -> np.ndarray:
     """Mean activation of filter ``filter_indices[i]`` on ``inputs[i]`` (a batch), shape (n,)."""
-    (act,), _ = _Probe(model, [layer_name])(tf.convert_to_tensor(np.asarray(inputs, dtype=np.float32)))
+    inputs = np.asarray(inputs, dtype=np.float32)
+    (act,), _ = _probe(model, [layer_name], input_shape=inputs.shape[1:])(tf.convert_to_tensor(inputs))
     act = np.asarray(act)
     return np.array([act[i, ..., f].mean() for i, f in enumerate(filter_indices)])
 
@@ -288,7 +364,7 @@ def grad_cam(model: keras.Model, x: np.ndarray, class_index: int, layer_name: st
             raise ValueError(f"model {model.name!r} has no convolution layers for Grad-CAM")
         layer_name = names[-1]
     batch = _batched_input(model, x)
-    probe = _Probe(model, [layer_name], with_scores=True)
+    probe = _probe(model, [layer_name], with_scores=True)
     n_classes = int(model.outputs[0].shape[-1])
     if not 0 <= int(class_index) < n_classes:
         raise ValueError(f"class_index must be in 0..{n_classes - 1}, got {class_index}")

@@ -14,6 +14,7 @@ so the logic is tested with plain arrays.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,34 @@ BUFFER_SECONDS: float = 10.0
 UPDATE_INTERVAL: float = 2.0
 #: Classify only once this much audio has arrived (load_audio's minimum).
 MIN_SECONDS: float = 3.0
+
+
+def preload_webrtc() -> bool:
+    """Import the SRTP library that streamlit-webrtc needs, before TensorFlow is loaded.
+
+    ``pylibsrtp`` (aiortc's SRTP binding) crashes the interpreter in its
+    ``srtp_init()`` when TensorFlow's native libraries are already loaded,
+    while the other order is fine.  Entry points that may later use both
+    (the app, the test session, the benchmark) call this first.
+
+    Returns
+    -------
+    bool
+        True when the library is loaded (or was already).
+    """
+    try:
+        import pylibsrtp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def webrtc_blocker() -> str | None:
+    """Why importing streamlit-webrtc now would be unsafe, or None when it is safe."""
+    if "pylibsrtp" not in sys.modules and "tensorflow" in sys.modules:
+        return ("TensorFlow was loaded before the WebRTC libraries in this process; restart the app "
+                "(``streamlit run app.py`` loads them in the right order)")
+    return None
 
 
 def frame_to_mono(data: np.ndarray, channels: int, planar: bool) -> np.ndarray:

@@ -26,6 +26,27 @@ SYNTH_COLOUR = "#8e6bbf"
 MAX_HEATMAP_ROWS = 384
 MAX_HEATMAP_COLS = 600
 WAVEFORM_BINS = 2000
+#: Grad-CAM overlay: transparent where the map is 0, so the spectrogram shows through.
+CAM_COLORSCALE = [
+    [0.0, "rgba(255,60,0,0)"],
+    [0.3, "rgba(255,60,0,0.25)"],
+    [0.7, "rgba(255,160,0,0.7)"],
+    [1.0, "rgba(255,255,60,0.95)"],
+]
+
+
+def colorscale(name: str) -> list[list]:
+    """A named plotly colorscale as explicit ``rgb(...)`` stops.
+
+    Streamlit's chart theme uses colours ``#000001``–``#000040`` as placeholders
+    that its frontend swaps for theme colours; named scales starting at such a
+    colour (Magma and Inferno start at ``#000004``) would have their darkest
+    stop painted pink.  ``rgb()`` strings are never substituted.
+    """
+    import plotly.colors as pc
+
+    stops = pc.get_colorscale(name)
+    return [[float(pos), pc.convert_colors_to_same_type(colour, "rgb")[0][0]] for pos, colour in stops]
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
@@ -122,7 +143,7 @@ def timeline_heatmap(
             customdata=np.tile(np.array(spans, dtype=object), (len(labels), 1)),
             zmin=0.0,
             zmax=1.0,
-            colorscale="Viridis",
+            colorscale=colorscale("Viridis"),
             colorbar=dict(title="p", tickformat=".0%"),
             hovertemplate="%{y} · %{customdata}: %{z:.1%}<extra></extra>",
         )
@@ -153,7 +174,7 @@ def probability_matrix_figure(
             texttemplate="%{text}",
             zmin=0.0,
             zmax=1.0,
-            colorscale="Blues",
+            colorscale=colorscale("Blues"),
             colorbar=dict(title="p", tickformat=".0%"),
             hovertemplate="%{y} → %{x}: %{z:.1%}<extra></extra>",
         )
@@ -245,7 +266,7 @@ def spectrogram_figure(
     colorbar_title: str = "dB",
     title: str | None = None,
     log_y: bool = False,
-    colorscale: str = "Magma",
+    colorscale_name: str = "Magma",
     height: int = 320,
     zmin: float | None = None,
     zmax: float | None = None,
@@ -262,6 +283,8 @@ def spectrogram_figure(
         Value of each row (e.g. FFT bin frequencies); row indices when None.
     log_y : bool
         Logarithmic y axis (row 0 is dropped when it is 0 Hz).
+    colorscale_name : str
+        A plotly colorscale name.
 
     Returns
     -------
@@ -284,7 +307,7 @@ def spectrogram_figure(
             z=z,
             x=times.astype(np.float32),
             y=y.astype(np.float32),
-            colorscale=colorscale,
+            colorscale=colorscale(colorscale_name),
             zmin=zmin,
             zmax=zmax,
             colorbar=dict(title=colorbar_title),
@@ -294,6 +317,27 @@ def spectrogram_figure(
     fig.update_xaxes(title="time (s)")
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
     return _layout(fig, title, height)
+
+
+def mfcc_figure(
+    coefficients: np.ndarray,
+    sample_rate: int,
+    hop_length: int,
+    *,
+    title: str | None = None,
+    height: int = 280,
+) -> go.Figure:
+    """MFCCs over time on a symmetric colour range set by coefficients 1 and up.
+
+    Coefficient 0 (overall log energy) is an order of magnitude larger than
+    the rest; letting it set the colour range would flatten everything else,
+    so it saturates instead.
+    """
+    mfcc = np.asarray(coefficients, dtype=np.float32)
+    rest = mfcc[1:] if mfcc.shape[0] > 1 else mfcc
+    limit = float(np.percentile(np.abs(rest), 99)) or 1.0
+    return spectrogram_figure(mfcc, sample_rate, hop_length, y_title="coefficient", colorbar_title="value",
+                              title=title, colorscale_name="RdBu_r", height=height, zmin=-limit, zmax=limit)
 
 
 def filterbank_figure(
@@ -365,8 +409,12 @@ def feature_map_figure(
     """
     maps = np.asarray(maps, dtype=np.float32)
     if maps.ndim == 2:
-        z, _, _ = _block_reduce(maps.T, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
-        fig = go.Figure(go.Heatmap(z=z, colorscale="Viridis", colorbar=dict(title="activation"),
+        z, row_step, col_step = _block_reduce(maps.T, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
+        # Label block-averaged cells with the original step and filter indices.
+        steps = np.arange(z.shape[1]) * col_step
+        filters = np.arange(z.shape[0]) * row_step
+        fig = go.Figure(go.Heatmap(z=z, x=steps, y=filters, colorscale=colorscale("Viridis"),
+                                   colorbar=dict(title="activation"),
                                    hovertemplate="filter %{y} · step %{x}: %{z:.2f}<extra></extra>"))
         fig.update_xaxes(title="time step")
         fig.update_yaxes(title="filter")
@@ -380,7 +428,7 @@ def feature_map_figure(
     for i in range(n):
         image = maps[:, :, i].T if time_first else maps[:, :, i]
         image, _, _ = _block_reduce(image, 96, 96)
-        fig.add_trace(go.Heatmap(z=image, colorscale="Viridis", showscale=False,
+        fig.add_trace(go.Heatmap(z=image, colorscale=colorscale("Viridis"), showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"),
                       row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(showticklabels=False)
@@ -395,41 +443,59 @@ def pattern_figure(
     time_first: bool = True,
     title: str | None = None,
     labels: Sequence[str] | None = None,
+    max_points: int = 1024,
+    max_panels: int = 24,
 ) -> go.Figure:
     """Activation-maximisation inputs, one small panel per filter.
 
     Parameters
     ----------
     patterns : np.ndarray, shape (n_filters, *input_shape)
-        ``(n, T, 1)`` raw audio → line plots; ``(n, T, F)`` → heatmaps F × T;
-        ``(n, H, W, C)`` → heatmaps of the channel mean.
+        ``(n, T, 1)`` raw audio → line plots (or, for more than ``max_panels``
+        filters, one heatmap of filters × samples); ``(n, T, F)`` → heatmaps
+        F × T; ``(n, H, W, C)`` → heatmaps of the channel mean.
     time_first : bool
         For ``(n, H, W, C)`` inputs, whether H is time.
+    max_points : int
+        Raw-audio patterns show only their first ``max_points`` samples, enough
+        to see the waveform a first-layer filter prefers.
 
     Returns
     -------
     go.Figure
-        ``n`` traces in a grid.
+        ``n`` traces in a grid, or a single heatmap for many raw-audio filters.
     """
     patterns = np.asarray(patterns, dtype=np.float32)
     if patterns.ndim not in (3, 4):
         raise ValueError(f"expected (n, T, C) or (n, H, W, C) patterns, got shape {patterns.shape}")
     n = patterns.shape[0]
+    raw = patterns.ndim == 3 and patterns.shape[2] == 1
+    if raw and n > max_panels:
+        waves = patterns[:, :max_points, 0]
+        fig = go.Figure(go.Heatmap(z=waves, colorscale=colorscale("RdBu_r"), zmid=0.0,
+                                   colorbar=dict(title="sample"),
+                                   hovertemplate="filter %{y} · sample %{x}: %{z:.2f}<extra></extra>"))
+        fig.update_xaxes(title=f"sample (first {waves.shape[1]})")
+        fig.update_yaxes(title="filter")
+        return _layout(fig, title, 140 + min(500, 4 * n))
     rows, cols = _grid_shape(n, columns)
     titles = list(labels) if labels is not None else [f"filter {i}" for i in range(n)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.1 if rows < 4 else 0.05)
+    # Spectrogram-like inputs (non-negative) look like spectrograms; signed ones get a diverging scale.
+    scale = colorscale("Magma" if float(patterns.min()) >= 0 else "RdBu_r")
     for i in range(n):
         p = patterns[i]
         position = dict(row=i // cols + 1, col=i % cols + 1)
-        if p.ndim == 2 and p.shape[1] == 1:
-            t = np.arange(p.shape[0])
-            fig.add_trace(go.Scatter(x=t, y=p[:, 0], mode="lines", line=dict(width=0.8),
+        if raw:
+            wave = p[:max_points, 0]
+            fig.add_trace(go.Scatter(x=np.arange(wave.size), y=wave, mode="lines",
+                                     line=dict(width=0.8, color="#3a6ea5"),
                                      showlegend=False, hoverinfo="skip"), **position)
             continue
         image = p.T if p.ndim == 2 else (p.mean(axis=2).T if time_first else p.mean(axis=2))
         image, _, _ = _block_reduce(image, 96, 96)
-        fig.add_trace(go.Heatmap(z=image, colorscale="RdBu_r", showscale=False,
+        fig.add_trace(go.Heatmap(z=image, colorscale=scale, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), **position)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
@@ -455,7 +521,7 @@ def gradcam_figure(
     sample_rate: int,
     hop_length: int,
     *,
-    opacity: float = 0.5,
+    opacity: float = 1.0,
     title: str | None = None,
     height: int = 340,
 ) -> go.Figure:
@@ -472,7 +538,7 @@ def gradcam_figure(
     Returns
     -------
     go.Figure
-        Two ``Heatmap`` traces: the grey spectrogram, then the semi-transparent CAM.
+        Two ``Heatmap`` traces: the grey spectrogram, then the CAM, transparent where it is 0.
     """
     background = np.asarray(mel_db, dtype=np.float32)
     cam = resize_map(np.clip(heatmap, 0.0, 1.0), *background.shape)
@@ -480,9 +546,9 @@ def gradcam_figure(
     cam, _, _ = _block_reduce(cam, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
     times = (np.arange(background.shape[1]) * col_step) * hop_length / float(sample_rate)
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(z=background, x=times, colorscale="Greys_r", showscale=False,
+    fig.add_trace(go.Heatmap(z=background, x=times, colorscale=colorscale("Greys_r"), showscale=False,
                              hovertemplate="%{x:.2f} s · mel %{y}: %{z:.1f}<extra></extra>"))
-    fig.add_trace(go.Heatmap(z=cam, x=times, colorscale="Hot", zmin=0, zmax=1, opacity=opacity,
+    fig.add_trace(go.Heatmap(z=cam, x=times, colorscale=CAM_COLORSCALE, zmin=0, zmax=1, opacity=opacity,
                              colorbar=dict(title="importance"),
                              hovertemplate="%{x:.2f} s · mel %{y}: %{z:.2f}<extra></extra>"))
     fig.update_xaxes(title="time (s)")
@@ -510,7 +576,7 @@ def confusion_matrix_figure(
         cm = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
     fig = go.Figure(
         go.Heatmap(
-            z=cm, x=list(labels), y=list(labels), colorscale="Blues",
+            z=cm, x=list(labels), y=list(labels), colorscale=colorscale("Blues"),
             zmin=0, zmax=1 if normalize else None,
             text=counts, texttemplate="%{text}",
             colorbar=dict(title="share of row" if normalize else "count"),

@@ -174,7 +174,7 @@ class Example:
     key : str
         Unique label shown in the picker.
     group : str
-        ``"Example songs"``, ``"Synthetic styles"`` or ``"Teaching sounds"``.
+        ``"Example songs"`` or ``"Teaching sounds"``.
     render : callable
         Returns the mono float32 samples at 22050 Hz.
     """
@@ -184,46 +184,34 @@ class Example:
     render: Callable[[], np.ndarray] = field(compare=False, repr=False)
 
 
-def _synth_examples() -> list[Example]:
-    from .synth import STYLES, synth_clip
+def _example_songs() -> list[Example]:
+    from .synth import STYLES
 
-    return [
-        Example(
-            key=f"Synthetic style: {style}",
-            group="Synthetic styles",
-            render=lambda style=style: synth_clip(style, seed=7, duration=EXAMPLE_SECONDS),
-        )
-        for style in STYLES
-    ]
+    def render(style: str) -> np.ndarray:
+        try:
+            from .teaching_sounds import example_clips
+        except ImportError:  # written by another module; fall back to the same recipe
+            from .synth import synth_clip
+
+            return synth_clip(style, seed=7, duration=EXAMPLE_SECONDS)
+        return example_clips()[style]
+
+    # Keys come from STYLES so that listing the catalogue renders nothing.
+    return [Example(key=f"Example song: {style}", group="Example songs",
+                    render=lambda style=style: render(style)) for style in STYLES]
 
 
 def _teaching_examples() -> list[Example]:
-    try:
-        from . import teaching_sounds
-    except ImportError:  # written by another module; the app works without it
-        return []
-    examples: list[Example] = []
-    clips = getattr(teaching_sounds, "example_clips", None)
-    if clips is not None:
-        for song in clips():
-            examples.append(
-                Example(key=f"Example song: {song}", group="Example songs",
-                        render=lambda song=song: teaching_sounds.example_clips()[song])
-            )
-    for sound in getattr(teaching_sounds, "TEACHING_SOUNDS", ()):
-        examples.append(
-            Example(key=f"Teaching sound: {sound}", group="Teaching sounds",
-                    render=lambda sound=sound: teaching_sounds.teaching_sound(sound))
-        )
-    return examples
+    return [
+        Example(key=f"Teaching sound: {sound}", group="Teaching sounds",
+                render=lambda sound=sound: render_teaching_sound(sound))
+        for sound in teaching_sound_names()
+    ]
 
 
 def example_catalogue() -> dict[str, Example]:
-    """All built-in examples, example songs first, by picker label."""
-    examples = _teaching_examples() + _synth_examples()
-    order = {"Example songs": 0, "Synthetic styles": 1, "Teaching sounds": 2}
-    examples.sort(key=lambda e: order.get(e.group, 3))
-    return {e.key: e for e in examples}
+    """All built-in examples by picker label: the 30 s example songs, then the teaching sounds."""
+    return {e.key: e for e in _example_songs() + _teaching_examples()}
 
 
 def teaching_sound_names() -> tuple[str, ...]:
@@ -298,6 +286,12 @@ def display_name(card: Mapping[str, Any], fallback: str) -> str:
     return str(card.get("display_name") or card.get("name") or fallback)
 
 
+def card_notes(card: Mapping[str, Any]) -> list[str]:
+    """A card's ``notes`` as a list of strings (cards store a string or a list)."""
+    notes = card.get("notes") or []
+    return [notes] if isinstance(notes, str) else [str(n) for n in notes]
+
+
 def group_by_labels(predictions: Sequence[Any]) -> dict[tuple[str, ...], list[Any]]:
     """Predictions grouped by their exact label tuple, in first-seen order.
 
@@ -307,6 +301,15 @@ def group_by_labels(predictions: Sequence[Any]) -> dict[tuple[str, ...], list[An
     for prediction in predictions:
         groups.setdefault(tuple(prediction.labels), []).append(prediction)
     return groups
+
+
+def spans_time(prediction: Any, min_span: float = 5.0) -> bool:
+    """Whether a prediction's windows cover enough of the song for a timeline to say anything.
+
+    A 30.1 s clip has two 30 s windows 0.1 s apart: a timeline of them is noise.
+    """
+    centres = [(start + end) / 2 for start, end in prediction.windows]
+    return len(centres) > 1 and max(centres) - min(centres) >= min_span
 
 
 def agreement_summary(predictions: Sequence[Any]) -> dict[str, Any]:

@@ -429,6 +429,8 @@ def _record_ok(raw: bytes, kind: str | None, n_bytes: int | None) -> bool:
     feature = example.features.feature
     if not {"label", "track_id"} <= set(feature.keys()):
         return False
+    if len(feature["label"].int64_list.value) != 1 or len(feature["track_id"].bytes_list.value) != 1:
+        return False
     if kind is None:
         return True
     values = feature[kind].bytes_list.value if kind in feature else []
@@ -593,6 +595,10 @@ def make_dataset(
         if augment and kind in ("mel", "mel_image"):
             ds = _augment(ds, kind, seed)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    # The validation pass knows how many records will come through, so Keras can
+    # show a full progress bar from the first epoch.
+    n_batches = n_ok // batch_size if drop_remainder else -(-n_ok // batch_size)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
     ds = ds.prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = not training

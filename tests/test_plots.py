@@ -98,6 +98,8 @@ def test_feature_map_figure_1d_and_2d():
 def test_pattern_figure_raw_and_images():
     raw = plots.pattern_figure(np.random.rand(4, 500, 1))
     assert len(raw.data) == 4 and raw.data[0].type == "scatter"
+    many = plots.pattern_figure(np.random.rand(64, 5000, 1), max_points=1024)
+    assert len(many.data) == 1 and np.asarray(many.data[0].z).shape == (64, 1024)
     img = plots.pattern_figure(np.random.rand(5, 16, 16, 3), columns=3)
     assert len(img.data) == 5 and img.data[0].type == "heatmap"
 
@@ -110,7 +112,14 @@ def test_resize_map_and_gradcam_overlay():
     fig = plots.gradcam_figure(mel, np.random.rand(13), 22050, 512)
     assert len(fig.data) == 2
     assert np.asarray(fig.data[1].z).shape == (128, 130)
-    assert fig.data[1].opacity == 0.5
+    assert fig.data[1].colorscale[0][1].endswith(",0)")  # transparent where the CAM is 0
+
+
+def test_mfcc_figure_range_ignores_c0():
+    mfcc = np.vstack([np.full(50, -400.0), np.random.default_rng(3).normal(0, 10, (12, 50))])
+    fig = plots.mfcc_figure(mfcc, 22050, 512)
+    assert fig.data[0].zmin == -fig.data[0].zmax
+    assert 10 < fig.data[0].zmax < 50
 
 
 def test_confusion_matrix_row_normalised():

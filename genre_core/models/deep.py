@@ -227,7 +227,7 @@ def build_mobilenet_v2(
                    and not isinstance(layer, keras.layers.InputLayer)]
     pretrained = weights_path is not None
     if pretrained or fine_tune_from is not None:
-        first_trainable = len(base_layers) if fine_tune_from is None else int(fine_tune_from)
+        first_trainable = len(base_layers) + 1 if fine_tune_from is None else int(fine_tune_from)
         # Index as in keras.applications.MobileNetV2(...).layers, where 0 is the input layer.
         for index, layer in enumerate(base_layers, start=1):
             frozen_bn = pretrained and isinstance(layer, layers.BatchNormalization)
@@ -295,7 +295,8 @@ def build_parallel_cnn_rnn(
         raise ValueError(f"parallel_cnn_rnn needs at least 2 mel bands, got input shape {input_shape!r}")
     n_classes = _check_classes(n_classes)
     inputs = keras.Input(shape=shape, name="mel")
-    image = layers.Reshape((*shape, 1), name="as_image")(inputs)
+    # -1 rather than the frame count keeps the conv layers usable on other lengths (explanations).
+    image = layers.Reshape((-1, shape[1], 1), name="as_image")(inputs)
 
     x = image
     for i, (n_filters, pool) in enumerate(zip(filters, pools), start=1):
@@ -407,8 +408,14 @@ def build_model(name: str, input_shape: tuple[int, ...], n_classes: int, **kwarg
     return get_spec(name).build(tuple(input_shape), n_classes, **kwargs)
 
 
-def compile_model(model: keras.Model, spec: ArchitectureSpec, learning_rate: float | None = None) -> keras.Model:
-    """Compile with the spec's optimizer, sparse categorical cross-entropy and accuracy."""
+def compile_model(
+    model: keras.Model, spec: ArchitectureSpec, learning_rate: float | None = None, **compile_kwargs
+) -> keras.Model:
+    """Compile with the spec's optimizer, sparse categorical cross-entropy and accuracy.
+
+    ``compile_kwargs`` go to ``model.compile`` (e.g. ``jit_compile=False``,
+    which on CPU saves tens of seconds of XLA compilation for MobileNetV2).
+    """
     rate = spec.learning_rate if learning_rate is None else float(learning_rate)
     optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
     if spec.optimizer not in optimizers:
@@ -417,6 +424,7 @@ def compile_model(model: keras.Model, spec: ArchitectureSpec, learning_rate: flo
         optimizer=optimizers[spec.optimizer](learning_rate=rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=spec.outputs_logits),
         metrics=["accuracy"],
+        **compile_kwargs,
     )
     return model
 
@@ -434,6 +442,17 @@ def probabilities(model_output: np.ndarray, spec: ArchitectureSpec) -> np.ndarra
     shifted = out - out.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def inference_copy(model: keras.Model) -> keras.Model:
+    """An uncompiled copy with the same weights, to save without the optimizer state.
+
+    Keras saves a compiled model's optimizer variables too (Adam triples the
+    file); shipped models only predict.
+    """
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 _CONV_TYPES = (layers.Conv1D, layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv1D, layers.SeparableConv2D)

@@ -8,7 +8,7 @@ import streamlit as st
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.session import display_name, excerpt, gradcam_rows_time, model_view, time_first, top_k_text
-from pages._shared import clip_header, data_badge, get_predictor, model_entries, require_clip
+from app_pages._shared import clip_header, data_badge, get_predictor, model_entries, require_clip
 
 FEATURE_MAPS = "Feature maps"
 PATTERNS = "What the filters look for"
@@ -95,11 +95,12 @@ if data.get("source") == "real":
     st.caption(f"Trained on real recordings: {data.get('description') or data.get('dataset', '')}")
 else:
     st.warning(
-        f"This model was trained on **synthetic styles** made by the project "
-        f"({', '.join(predictor.labels)}), not on real songs. "
-        f"{data.get('description', '')} Its labels describe rhythm and texture styles, not genres.",
-        icon="🧪",
+        "This model was trained on **synthetic styles** made by the project, not on real songs: its labels "
+        f"({', '.join(predictor.labels)}) are those styles, not genres.",
+        icon=":material/science:",
     )
+    if data.get("description"):
+        st.caption(f"Training data: {data['description']}")
 if card.get("architecture"):
     st.caption(f"Architecture: {card['architecture']} · input: `{predictor.input_kind}` · "
                f"segment: {predictor.segment_seconds:g} s")
@@ -108,7 +109,7 @@ current = require_clip("look inside the model")
 clip_header(current, player=False, notes=False)
 segment_seconds = float(predictor.segment_seconds)
 latest = max(0.0, current.clip.duration - segment_seconds)
-start = st.slider("Segment start (s)", 0.0, latest, min(latest, 0.0), step=0.5,
+start = st.slider("Segment start (s)", 0.0, latest, 0.0, step=0.5,
                   key=f"cnn_start_{name}_{current.digest[:12]}") if latest > 0 else 0.0
 segment = excerpt(current.samples, SAMPLE_RATE, start, segment_seconds)
 seen = model_view(segment, predictor.input_kind)
@@ -141,6 +142,10 @@ elif view == PATTERNS:
                 "strongly as possible. The result is the pattern that filter looks for. These do not depend "
                 "on your clip, so they are computed once per model.")
     first, first_patterns, last, last_patterns = filter_patterns(name)
+    if predictor.input_kind == "raw":
+        st.caption("Each pattern is a stretch of raw waveform (the first samples shown).")
+    else:
+        st.caption("Each panel is an input image: frequency (mel band or coefficient) up, time across.")
     st.plotly_chart(plots.pattern_figure(first_patterns, columns=8, time_first=is_time_first,
                                          title=f"First block ({first}): all {len(first_patterns)} filters"),
                     key="cnn_patterns_first")

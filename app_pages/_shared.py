@@ -167,7 +167,7 @@ def clip_sidebar() -> None:
     catalogue = example_catalogue()
     choice = st.sidebar.selectbox(
         "…or pick a built-in example", list(catalogue), index=None, key="example",
-        placeholder="Choose an example", help="Example songs, synthetic styles and teaching sounds "
+        placeholder="Choose an example", help="30 s example songs in synthetic styles, and short teaching sounds, all "
         "made by the project (no third-party audio).",
     )
     if choice is not None and not _seen("example", choice):
@@ -180,7 +180,7 @@ def clip_sidebar() -> None:
     if current is not None:
         st.sidebar.success(f"**Current clip:** {current.name} ({current.clip.duration:.1f} s)")
         for note in current.notes:
-            st.sidebar.caption(f"ℹ️ {note}")
+            st.sidebar.caption(f":material/info: {note}")
     else:
         st.sidebar.info("No clip yet: upload, record or pick an example.")
 
@@ -189,7 +189,7 @@ def error_banner() -> None:
     """Show the last input error at the top of the page, with what to do next."""
     message = st.session_state.get(ERROR_KEY)
     if message:
-        st.error(message, icon="⚠️")
+        st.error(message, icon=":material/error:")
 
 
 def require_clip(purpose: str = "analyse") -> CurrentClip:
@@ -198,7 +198,7 @@ def require_clip(purpose: str = "analyse") -> CurrentClip:
     if current is None:
         st.info(
             f"Load a clip to {purpose}: upload a song, record one, or pick a built-in example "
-            "in the sidebar.", icon="👈",
+            "in the sidebar.", icon=":material/arrow_back:",
         )
         st.stop()
     return current
@@ -210,7 +210,7 @@ def clip_header(current: CurrentClip, *, player: bool = True, notes: bool = True
     if player:
         st.audio(wav_for_player(current.digest, current.samples, current.sample_rate), format="audio/wav")
     if notes and current.notes:
-        st.info(" ".join(current.notes), icon="ℹ️")
+        st.info(" ".join(current.notes), icon=":material/info:")
 
 
 def data_badge(entry_or_card: Any) -> None:

@@ -14,7 +14,7 @@ from genre_core.session import (
     spectral_views,
     teaching_sound_names,
 )
-from pages._shared import clip_header, current_clip
+from app_pages._shared import clip_header, current_clip
 
 CURRENT = "Current clip"
 TEACHING = "Teaching sound"
@@ -41,9 +41,11 @@ sounds = teaching_sound_names()
 current = current_clip()
 modes = ([CURRENT] if current is not None else []) + ([TEACHING, COMPARE] if sounds else [])
 if not modes:
-    st.info("Load a clip in the sidebar (upload, record or pick an example) to explore it here.", icon="👈")
+    st.info("Load a clip in the sidebar (upload, record or pick an example) to explore it here.", icon=":material/arrow_back:")
     st.stop()
-mode = st.segmented_control("What to look at", modes, default=modes[0], key="lab_mode") or modes[0]
+# The key changes when a clip appears, so the control then starts on "Current clip".
+mode = st.segmented_control("What to look at", modes, default=modes[0],
+                            key=f"lab_mode_{current is not None}") or modes[0]
 
 with st.container(border=True):
     st.markdown("**Analysis settings**")
@@ -119,8 +121,9 @@ views = views_for(key_base, y, **params)
 st.subheader("1 · Waveform")
 st.markdown("The microphone's view: air pressure over time. Drag to zoom in; double-click to zoom out. "
             "Long clips are drawn as a min/max envelope, which looks the same at screen resolution.")
-st.plotly_chart(plots.waveform_figure(y_full, SAMPLE_RATE, highlight=(start, start + length),
-                                      title="Whole clip (shaded: the excerpt analysed below)"),
+whole = length >= len(y_full) / SAMPLE_RATE - 1e-6
+st.plotly_chart(plots.waveform_figure(y_full, SAMPLE_RATE, highlight=None if whole else (start, start + length),
+                                      title="Waveform" if whole else "Whole clip (shaded: the excerpt analysed below)"),
                 key="lab_waveform")
 
 st.subheader("2 · Short-time Fourier transform (dB)")
@@ -156,8 +159,5 @@ st.markdown(
     "coefficients keep the broad shape of the spectrum (timbre: *what instrument*), and dropping the rest "
     "discards fine harmonic detail (pitch: *which note*). The GTZAN features use 20 of them."
 )
-st.plotly_chart(
-    plots.spectrogram_figure(views.mfcc, SAMPLE_RATE, hop, y_title="coefficient", colorbar_title="value",
-                             title=f"{n_mfcc} MFCCs", colorscale="RdBu_r", height=280),
-    key="lab_mfcc",
-)
+st.plotly_chart(plots.mfcc_figure(views.mfcc, SAMPLE_RATE, hop, title=f"{n_mfcc} MFCCs (coefficient 0, the "
+                                  "overall loudness, saturates the colour scale)"), key="lab_mfcc")

@@ -6,8 +6,8 @@ import streamlit as st
 
 from genre_core import plots
 from genre_core.audio import AudioError
-from genre_core.session import card_dataset, display_name, group_by_labels, top_k_text
-from pages._shared import (
+from genre_core.session import card_dataset, display_name, group_by_labels, spans_time, top_k_text
+from app_pages._shared import (
     SHOW_SYNTH_KEY,
     clip_header,
     data_badge,
@@ -89,11 +89,9 @@ def _section(title: str, items: list, prefix: str) -> None:
                         plots.probability_bars(prediction.labels, prediction.probabilities, height=300),
                         key=f"bars_{prediction.model}",
                     )
-        over_time = ([ensemble] if ensemble is not None and len(ensemble.windows) > 1 else []) + [
-            p for p in group if len(p.windows) > 1
-        ]
+        over_time = [p for p in ([ensemble] if ensemble is not None else []) + group if spans_time(p)]
         if not over_time:
-            st.caption("The clip fits in one analysis window, so there is no timeline.")
+            st.caption("The clip is about one analysis window long, so there is no timeline.")
             continue
         names = [p.model for p in over_time]
 
@@ -117,5 +115,5 @@ if synthetic_predictions:
     st.divider()
     st.warning("The models below are **demos trained on synthetic styles** (e.g. *swing*, *waltz*), not on "
                "real songs. Their labels are styles, not genres, so they are not compared with the "
-               "real-data models above.", icon="🧪")
+               "real-data models above.", icon=":material/science:")
     _section("Synthetic demo models", synthetic_predictions, "synth")

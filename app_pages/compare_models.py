@@ -1,0 +1,124 @@
+"""Compare models: the leaderboard from the model cards, per-model diagnostics, agreement on the clip."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from genre_core import plots
+from genre_core.audio import AudioError
+from genre_core.session import (
+    PROTOCOLS,
+    agreement_summary,
+    card_notes,
+    display_name,
+    evaluation_protocols,
+    group_by_labels,
+    leaderboard,
+    leaderboard_groups,
+    probability_matrix,
+)
+from app_pages._shared import current_clip, data_badge, model_entries, predictions_for
+
+HIDDEN = ["model", "dataset", "label_set", "source"]
+
+st.title("Compare models")
+st.caption("Scores from each model's card, grouped by data set and label set: numbers are only comparable "
+           "within a group (same data, same labels, same protocol).")
+
+entries = model_entries(include_synthetic=True)
+if not entries:
+    st.warning("No trained models were found in `models/`. Train some with `python -m train.classical` and "
+               "`python -m train.deep` (see the README), then reload this page.")
+    st.stop()
+cards = {e.name: e.card for e in entries}
+table = leaderboard(cards)
+
+st.header("Leaderboard")
+for index, (dataset, label_set, rows) in enumerate(leaderboard_groups(table)):
+    st.subheader(f"{dataset} · {label_set}")
+    data_badge(cards[rows["model"].iloc[0]])
+    shown = rows.drop(columns=[c for c in HIDDEN if c in rows]).rename(columns={"display_name": "model"})
+    config = {
+        column: st.column_config.NumberColumn(column, format="percent")
+        for column in shown.columns if column.endswith("accuracy") or column.endswith("macro-F1")
+    }
+    config.update({
+        "latency ms/30 s": st.column_config.NumberColumn("latency ms/30 s", format="%.0f",
+                                                         help="Time to classify 30 s of audio, features included."),
+        "size MB": st.column_config.NumberColumn("size MB", format="%.2f"),
+        "training s": st.column_config.NumberColumn("training s", format="%.0f"),
+    })
+    st.dataframe(shown, hide_index=True, column_config=config, key=f"leaderboard_{index}")
+    accuracy_columns = [c for c in rows.columns if c.endswith("accuracy")]
+    latency = rows.get("latency ms/30 s")
+    if len(rows) > 1 and accuracy_columns and latency is not None and latency.notna().all():
+        best = rows[accuracy_columns].max(axis=1)
+        st.plotly_chart(plots.leaderboard_figure(rows["display_name"], best, latency,
+                                                 title="Best accuracy against latency"),
+                        key=f"leaderboard_fig_{index}")
+
+st.header("One model in detail")
+name = st.selectbox("Model", list(cards), key="compare_model",
+                    format_func=lambda n: display_name(cards[n], n))
+card = cards[name]
+data_badge(card)
+for note in card_notes(card):
+    st.caption(note)
+protocols = evaluation_protocols(card)
+if protocols:
+    protocol = st.segmented_control("Evaluation", protocols, default=protocols[0], key=f"compare_protocol_{name}",
+                                    format_func=lambda p: PROTOCOLS.get(p, p)) or protocols[0]
+    metrics = card["metrics"][protocol]
+    m1, m2 = st.columns(2)
+    if metrics.get("accuracy") is not None:
+        m1.metric("Accuracy", f"{metrics['accuracy']:.1%}")
+    if metrics.get("macro_f1") is not None:
+        m2.metric("Macro-F1", f"{metrics['macro_f1']:.3f}")
+    left, right = st.columns(2)
+    labels = metrics.get("labels") or card.get("labels") or []
+    if "confusion_matrix" in metrics and labels:
+        with left:
+            st.plotly_chart(plots.confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), labels,
+                                                          title="Confusion matrix (row-normalised, counts shown)"),
+                            key="compare_confusion")
+    if metrics.get("per_class"):
+        with right:
+            st.plotly_chart(plots.per_class_f1_figure(metrics["per_class"], title="F1 per class"),
+                            key="compare_f1")
+else:
+    st.info("This model's card has no per-class evaluation.")
+history = card.get("history") or {}
+if history:
+    st.plotly_chart(plots.training_curves_figure(history, title="Training curves"), key="compare_history")
+
+st.header("On the current clip")
+current = current_clip()
+if current is None:
+    st.info("Load a clip in the sidebar to see where the models agree on it.", icon=":material/arrow_back:")
+    st.stop()
+include_synthetic = st.toggle("Include the synthetic demo models", key="compare_show_synthetic")
+chosen = [e for e in entries if e.is_real_data or include_synthetic]
+if not chosen:
+    st.info("Only synthetic demo models are installed: switch on the toggle above to compare them on this clip.")
+    st.stop()
+try:
+    predictions, _ = predictions_for(current, [e.name for e in chosen])
+except (AudioError, ValueError) as exc:
+    st.error(f"Could not classify {current.name}: {exc} Try a longer or louder clip.")
+    st.stop()
+for index, (labels, group) in enumerate(group_by_labels(predictions).items()):
+    summary = agreement_summary(group)
+    first_card = cards[group[0].model]
+    st.subheader(f"{(first_card.get('data') or {}).get('dataset', '?')} · {len(labels)} labels")
+    data_badge(first_card)
+    if summary["unanimous"] and summary["n_models"] > 1:
+        st.success(f"All {summary['n_models']} models agree: **{summary['majority']}**.")
+    elif summary["n_models"] > 1:
+        st.info(f"{summary['n_agree']} of {summary['n_models']} models say **{summary['majority']}**; "
+                + ", ".join(f"{display_name(cards[m], m)} → {t}" for m, t in summary["top"].items()
+                            if t != summary["majority"]) + ".")
+    models, label_list, matrix = probability_matrix(group)
+    st.plotly_chart(plots.probability_matrix_figure([display_name(cards[m], m) for m in models], label_list, matrix,
+                                                    title="Probability per model (★ = the model's top label)"),
+                    key=f"compare_clip_{index}")

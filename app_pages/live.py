@@ -1,0 +1,117 @@
+"""Live: stream the microphone and watch the mel spectrogram and genre probabilities update."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import streamlit as st
+
+from genre_core import plots
+from genre_core.constants import SAMPLE_RATE
+from genre_core.live import LiveResult, RollingAudioBuffer, analyse_snapshot, webrtc_blocker
+from genre_core.session import display_name, top_k_text
+from app_pages._shared import get_predictor, model_entries
+
+BUFFER_KEY = "live_buffer"
+NO_WEBRTC = ("Live streaming needs WebRTC, which is not available here{reason}. You can still record a clip "
+             "with the microphone button in the sidebar: it becomes the current clip for every page.")
+
+st.title("Live")
+st.caption("Play music near your microphone: the last few seconds are shown as a mel spectrogram and "
+           "classified every couple of seconds. Audio stays on this machine (no STUN/TURN server is used, "
+           "so this works on localhost).")
+
+entries = [e for e in model_entries(include_synthetic=False)]
+if not entries:
+    st.warning("No real-data models are installed in `models/`, so there is nothing to classify with. "
+               "Train one with `python -m train.classical` (see the README).")
+    st.stop()
+
+c1, c2, c3 = st.columns([2, 1, 1])
+chosen = c1.multiselect("Models", [e.name for e in entries], default=[e.name for e in entries][:3],
+                        key="live_models", format_func=lambda n: display_name(get_predictor(n).card, n))
+seconds = c2.slider("Window (s)", 5, 20, 10, key="live_seconds", help="How much recent audio is analysed.")
+interval = c3.slider("Update every (s)", 1.0, 3.0, 2.0, step=0.5, key="live_interval")
+
+buffer = st.session_state.get(BUFFER_KEY)
+if buffer is None or buffer.seconds != seconds or buffer.update_interval != interval:
+    buffer = RollingAudioBuffer(seconds=seconds, sample_rate=SAMPLE_RATE, update_interval=interval)
+    st.session_state[BUFFER_KEY] = buffer
+
+blocker = webrtc_blocker()
+if blocker is not None:
+    st.warning(NO_WEBRTC.format(reason=f" ({blocker})"), icon=":material/mic:")
+    st.stop()
+try:
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+except Exception as exc:  # not installed, or incompatible with this Streamlit
+    st.warning(NO_WEBRTC.format(reason=f" (streamlit-webrtc could not be imported: {exc})"), icon=":material/mic:")
+    st.stop()
+
+try:
+    ctx = webrtc_streamer(
+        key="live-microphone",
+        mode=WebRtcMode.SENDONLY,
+        audio_receiver_size=512,
+        rtc_configuration={"iceServers": []},
+        media_stream_constraints={"audio": True, "video": False},
+    )
+except Exception as exc:  # the component needs a running Streamlit server and browser
+    st.warning(NO_WEBRTC.format(reason=f" ({type(exc).__name__}: {exc})"), icon=":material/mic:")
+    st.stop()
+
+st.caption("No microphone, or the browser blocks it? Use **…or record from your microphone** in the sidebar "
+           "instead, then open Classify.")
+if not ctx.state.playing:
+    buffer.clear()
+    st.info("Press **START** and allow microphone access to begin.", icon=":material/mic:")
+    st.stop()
+
+predictors = [get_predictor(n) for n in chosen]
+status = st.empty()
+mel_slot = st.empty()
+bars_slot = st.empty()
+
+
+def _show(result: LiveResult, update: int) -> None:
+    mel_slot.plotly_chart(
+        plots.spectrogram_figure(result.mel_db, SAMPLE_RATE, 512, y_title="mel band",
+                                 title=f"Last {result.seconds:.1f} s (mel, dB)", height=300),
+        key=f"live_mel_{update}",
+    )
+    with bars_slot.container():
+        if not result.predictions:
+            st.info("Too quiet to classify: play some music near the microphone.")
+            return
+        columns = st.columns(max(1, len(result.predictions)))
+        for column, prediction in zip(columns, result.predictions):
+            with column:
+                st.markdown(f"**{display_name(get_predictor(prediction.model).card, prediction.model)}**")
+                st.caption(top_k_text(prediction.labels, prediction.probabilities))
+                st.plotly_chart(plots.live_probability_figure(prediction.labels, prediction.probabilities),
+                                key=f"live_bars_{prediction.model}_{update}")
+
+
+update = 0
+while ctx.state.playing:
+    receiver = ctx.audio_receiver
+    if receiver is None:
+        break
+    try:
+        frames = receiver.get_frames(timeout=1)
+    except queue.Empty:
+        status.warning("No audio is arriving from the microphone. Check that the browser may use it.")
+        continue
+    buffer.push_frames(frames)
+    now = time.monotonic()
+    if not buffer.ready_for_update(now):
+        if update == 0:
+            status.caption(f"Listening… {buffer.filled_seconds:.1f} s of {buffer.min_seconds:.0f} s needed.")
+        continue
+    started = time.perf_counter()
+    result = analyse_snapshot(buffer.snapshot(now), predictors, SAMPLE_RATE)
+    update += 1
+    status.caption(f"Update {update}: analysed the last {result.seconds:.1f} s in "
+                   f"{time.perf_counter() - started:.2f} s.")
+    _show(result, update)

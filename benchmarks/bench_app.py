@@ -1,0 +1,152 @@
+"""Server-side speed of the app: upload → predictions, a long song, page switches.
+
+Run with::
+
+    python -m benchmarks.bench_app [--repeats 3]
+
+Three figures, each the median of ``--repeats`` warm runs (models loaded and
+every code path exercised once first):
+
+1. a 30 s clip from its uploaded bytes (decode, validate, resample) to every
+   default (real-data) model's prediction, without any cache (target ≤ 1.0 s);
+2. the same for a 5-minute song (target ≤ 3 s);
+3. switching pages with a clip loaded: one ``AppTest`` run of each page with
+   the clip in session state, after a first run has filled the caches
+   (target ≤ 0.5 s per page).
+
+This is a benchmark, not a test: it prints figures and their ratio to the
+targets and never fails on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from genre_core.live import preload_webrtc  # noqa: E402
+
+preload_webrtc()  # before TensorFlow: the Live page imports streamlit-webrtc
+
+from genre_core.audio import write_wav_bytes  # noqa: E402
+from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR  # noqa: E402
+
+TARGETS = {"clip_30s": 1.0, "song_5min": 3.0, "page_switch": 0.5}
+PAGES = {
+    "Classify": "app_pages/classify.py",
+    "Spectrogram lab": "app_pages/spectrogram_lab.py",
+    "Inside the CNN": "app_pages/inside_cnn.py",
+    "Compare models": "app_pages/compare_models.py",
+    "Live": "app_pages/live.py",
+}
+
+
+def _median_time(function: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _song_bytes(seconds: float) -> tuple[str, bytes]:
+    """Upload bytes: a real GTZAN clip (repeated to length) when present, else a synthesised song."""
+    source = SHARED_DATA_DIR / "gtzan" / "audio" / "disco.00000.wav"
+    if source.exists():
+        from genre_core.audio import load_audio
+
+        y = load_audio(source).samples
+        name = source.name
+    else:
+        from genre_core.synth import synth_clip
+
+        y = synth_clip("four-on-the-floor", seed=3, duration=30.0)
+        name = "synth_song.wav"
+    reps = int(np.ceil(seconds * SAMPLE_RATE / len(y)))
+    return name, write_wav_bytes(np.tile(y, reps)[: int(seconds * SAMPLE_RATE)], SAMPLE_RATE)
+
+
+def _report(name: str, seconds: float, detail: str) -> None:
+    target = TARGETS[name]
+    print(f"{name:<28} {seconds:8.3f} s   target {target:.1f} s   ratio {seconds / target:5.2f}   {detail}")
+
+
+def bench_upload_to_predictions(predictors: Sequence, seconds: float, repeats: int) -> float:
+    """Median seconds from upload bytes to every predictor's output (no caches)."""
+    from genre_core.predict import predict_samples
+    from genre_core.session import clip_from_bytes
+
+    name, data = _song_bytes(seconds)
+
+    def pipeline() -> None:
+        current = clip_from_bytes(data, name)
+        predictions = predict_samples(current.samples, current.sample_rate, list(predictors))
+        assert len(predictions) == len(predictors)
+
+    pipeline()  # warm: numba/librosa JIT, TensorFlow graphs
+    return _median_time(pipeline, repeats)
+
+
+def bench_page_switch(repeats: int) -> dict[str, float]:
+    """Median seconds of one warm AppTest run of each page with a clip loaded."""
+    from streamlit.testing.v1 import AppTest
+
+    from genre_core.session import clip_from_bytes
+
+    name, data = _song_bytes(30.0)
+    current = clip_from_bytes(data, name)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=600)
+    at.session_state["clip"] = current
+    at.run()
+    results = {}
+    for title, path in PAGES.items():
+        at.switch_page(path).run()  # first visit fills the caches
+        if at.exception:
+            raise RuntimeError(f"{title}: {[e.value for e in at.exception]}")
+
+        def visit(path: str = path) -> None:
+            at.switch_page(path).run()
+
+        results[title] = _median_time(visit, repeats)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median reported)")
+    parser.add_argument("--skip-pages", action="store_true", help="skip the AppTest page-switch figures")
+    args = parser.parse_args(argv)
+
+    from genre_core.registry import default_registry
+
+    registry = default_registry()
+    entries = registry.entries(real_only=True)
+    if not entries:
+        print("No real-data models in models/: train them first (python -m train.classical).")
+        return 1
+    start = time.perf_counter()
+    predictors = [registry.load(e.name) for e in entries]
+    print(f"Loaded {len(predictors)} default models in {time.perf_counter() - start:.2f} s: "
+          f"{', '.join(e.name for e in entries)}")
+    print(f"cores available: {len(os.sched_getaffinity(0))}; median of {args.repeats} warm runs\n")
+
+    _report("clip_30s", bench_upload_to_predictions(predictors, 30.0, args.repeats),
+            "30 s upload bytes → all default models")
+    _report("song_5min", bench_upload_to_predictions(predictors, 300.0, args.repeats),
+            "5 min upload bytes → all default models")
+    if not args.skip_pages:
+        for title, seconds in bench_page_switch(args.repeats).items():
+            _report("page_switch", seconds, f"AppTest run of {title} with a clip loaded")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

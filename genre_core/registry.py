@@ -1,0 +1,174 @@
+"""The model registry: every ``<dir>/<name>/card.json`` under the model folders.
+
+Cards are read when the registry is built; models are loaded on first use and
+kept.  A folder with a broken card is skipped with a warning so one bad
+model never takes the app down.
+
+Examples
+--------
+>>> registry = ModelRegistry()                                  # doctest: +SKIP
+>>> [e.name for e in registry.entries(kind="classical")]        # doctest: +SKIP
+['gtzan_ensemble', 'gtzan_gnb', 'gtzan_knn', 'gtzan_logreg', 'gtzan_svm']
+>>> registry.load("gtzan_svm").labels                           # doctest: +SKIP
+('blues', 'classical', ...)
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .cards import CARD_FILE, CardError, label_set_name, read_card
+from .constants import MODELS_DIR
+from .models.base import Predictor
+
+
+class ModelNotFoundError(KeyError):
+    """No model of that name is registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered model: its name, folder and card (not the loaded model)."""
+
+    name: str
+    directory: Path
+    card: dict[str, Any]
+
+    @property
+    def is_real_data(self) -> bool:
+        """True when the model was trained on real recordings, not synthetic clips."""
+        return (self.card.get("data") or {}).get("source") == "real"
+
+    @property
+    def label_set(self) -> str:
+        """Name of the label list (``gtzan10``, ``synth7``, ...)."""
+        data = self.card.get("data") or {}
+        value = data.get("label_set")
+        return str(value) if isinstance(value, str) and value else label_set_name(self.card["labels"])
+
+    @property
+    def kind(self) -> str:
+        """``classical``, ``dense`` or ``deep``."""
+        return str(self.card["kind"])
+
+
+def _loader_for(card: dict[str, Any]) -> Any:
+    """The ``load_predictor(directory, card)`` function for a card's kind."""
+    if card["kind"] == "deep":
+        try:
+            module = importlib.import_module("genre_core.models.deep_predictor")
+        except ImportError as exc:
+            raise RuntimeError(
+                f"model {card['name']!r} is a deep model, but genre_core.models.deep_predictor "
+                f"cannot be imported ({exc})"
+            ) from exc
+        return module.load_predictor
+    from .models.classical import load_predictor
+
+    return load_predictor
+
+
+class ModelRegistry:
+    """Models found under one or more folders.
+
+    Parameters
+    ----------
+    dirs : sequence of path
+        Folders whose sub-folders hold ``card.json`` and the model file.  A
+        name found in several folders is taken from the first (with a warning).
+    """
+
+    def __init__(self, dirs: Sequence[str | os.PathLike] = (MODELS_DIR,)) -> None:
+        if isinstance(dirs, (str, os.PathLike)):
+            dirs = (dirs,)
+        self.dirs = tuple(Path(d) for d in dirs)
+        self._entries: dict[str, ModelEntry] = {}
+        self._loaded: dict[str, Predictor] = {}
+        for root in self.dirs:
+            self._scan(root)
+
+    def _scan(self, root: Path) -> None:
+        if not root.is_dir():
+            if root != MODELS_DIR:
+                warnings.warn(f"model folder {root} does not exist", stacklevel=3)
+            return
+        for card_path in sorted(root.glob(f"*/{CARD_FILE}")):
+            directory = card_path.parent
+            try:
+                card = read_card(directory)
+            except CardError as exc:
+                warnings.warn(f"skipping model folder {directory}: {exc}", stacklevel=3)
+                continue
+            name = str(card["name"])
+            if name in self._entries:
+                warnings.warn(
+                    f"skipping {directory}: a model named {name!r} was already found in "
+                    f"{self._entries[name].directory}",
+                    stacklevel=3,
+                )
+                continue
+            self._entries[name] = ModelEntry(name, directory, card)
+
+    def entries(self, kind: str | None = None, real_only: bool = False) -> list[ModelEntry]:
+        """Registered models, sorted by name; optionally of one kind and/or real-data only."""
+        return [
+            e for name, e in sorted(self._entries.items())
+            if (kind is None or e.kind == kind) and (e.is_real_data or not real_only)
+        ]
+
+    def names(self) -> list[str]:
+        """Names of all registered models, sorted."""
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, name: str) -> ModelEntry:
+        """The entry of a model.
+
+        Raises
+        ------
+        ModelNotFoundError
+            Listing the known names.
+        """
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self.names()) or "none"
+            raise ModelNotFoundError(f"no model named {name!r}; known models: {known}") from None
+
+    def load(self, name: str) -> Predictor:
+        """Load a model (once; later calls return the same object).
+
+        Raises
+        ------
+        ModelNotFoundError
+            For an unknown name.
+        RuntimeError
+            For a deep model when the deep-model code is unavailable.
+        FileNotFoundError, ValueError
+            When the model file is missing, untrusted or does not match its card.
+        """
+        if name not in self._loaded:
+            entry = self.get(name)
+            self._loaded[name] = _loader_for(entry.card)(entry.directory, entry.card)
+        return self._loaded[name]
+
+
+@functools.lru_cache(maxsize=1)
+def default_registry() -> ModelRegistry:
+    """The registry of the shipped ``models/`` folder, built once per process."""
+    return ModelRegistry((MODELS_DIR,))

@@ -1,0 +1,374 @@
+"""The Streamlit app, driven headlessly with ``streamlit.testing.v1.AppTest``.
+
+Every page must load without an exception, with and without a clip; the
+Classify page must show every model's probabilities; the Spectrogram lab's
+sliders must change its figures; and every bad input must end in an error
+element (or, for valid but unusual audio, a note), never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tomllib
+
+import numpy as np
+import pytest
+import soundfile as sf
+from streamlit.testing.v1 import AppTest
+
+from genre_core.constants import PROJECT_ROOT, SHARED_DATA_DIR
+from genre_core.session import MAX_UPLOAD_MB, example_clip
+
+APP = str(PROJECT_ROOT / "app.py")
+CLASSIFY = "app_pages/classify.py"
+LAB = "app_pages/spectrogram_lab.py"
+CNN = "app_pages/inside_cnn.py"
+COMPARE = "app_pages/compare_models.py"
+LIVE = "app_pages/live.py"
+PAGES = (CLASSIFY, LAB, CNN, COMPARE, LIVE)
+TIMEOUT = 240
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()  # registers the st.navigation pages; Classify without a clip is cheap
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str = "audio/wav") -> AppTest:
+    at.get("file_uploader")[0].set_value((name, data, mime)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in at.get(kind)]
+
+
+def _figures(at: AppTest) -> dict[str, dict]:
+    """Plotly specs by chart key (the part of the element id after the hash)."""
+    found = {}
+    for chart in at.get("plotly_chart"):
+        key = chart.proto.id.split("-", 2)[-1]
+        found[key] = json.loads(chart.proto.spec)
+    return found
+
+
+def _wav(samples: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def _tone(seconds: float, rate: int = 22050, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    y = (0.3 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+    return np.repeat(y[:, None], channels, axis=1)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    from genre_core.registry import default_registry
+
+    return default_registry()
+
+
+@pytest.fixture(scope="module")
+def real_entries(registry):
+    entries = registry.entries(real_only=True)
+    if not entries:
+        pytest.skip("no real-data models in models/ (train them with python -m train.classical)")
+    return entries
+
+
+@pytest.fixture(scope="module")
+def swing():
+    return example_clip("Example song: swing")
+
+
+# --- every page loads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_without_clip(page):
+    at = _open(_app(), page)
+    assert at.get("title"), f"{page} rendered no title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_with_clip(page, swing):
+    at = _app()
+    at.session_state["clip"] = swing
+    at = _open(at, page)
+    assert at.get("title")
+    if page == LAB:
+        assert len(at.get("plotly_chart")) == 5
+
+
+def test_live_page_reports_streaming_state():
+    at = _open(_app(), LIVE)
+    # Without a browser the WebRTC component cannot connect: the page must say
+    # what to do (start button or the sidebar recorder), not fail.
+    messages = " ".join(_texts(at, "info") + _texts(at, "warning") + _texts(at, "caption"))
+    assert "record" in messages.lower() or "START" in messages
+
+
+# --- the shared clip ---------------------------------------------------------------------------
+
+
+def test_example_picker_sets_shared_clip():
+    at = _app()
+    at.get("selectbox")[0].select("Example song: waltz").run()
+    assert not at.exception
+    assert at.session_state["clip"].name == "waltz"
+    assert any("waltz" in s for s in _texts(at, "success"))
+    # the clip survives a page switch
+    at = _open(at, LAB)
+    assert at.session_state["clip"].name == "waltz"
+
+
+def test_recording_becomes_current_clip():
+    at = _open(_app(), LAB)
+    at.get("audio_input")[0].set_value(("recording.wav", _wav(_tone(4.0), 22050), "audio/wav")).run()
+    assert not at.exception
+    assert at.session_state["clip"].origin == "recording"
+
+
+def test_upload_limit_matches_config():
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    at = _app()
+    assert f"{MAX_UPLOAD_MB} MB" in " ".join(_texts(at, "caption"))
+
+
+# --- Classify ----------------------------------------------------------------------------------
+
+
+def test_classify_shows_every_real_model(real_entries, song_wav_bytes, real_song_path):
+    from genre_core.session import display_name
+
+    at = _app()
+    name, data = ("song.wav", song_wav_bytes) if real_song_path is None else (real_song_path.name,
+                                                                               real_song_path.read_bytes())
+    _upload(at, name, data)
+    assert at.session_state["clip"].name == name
+    assert not at.get("error")
+    markdown = " ".join(_texts(at, "markdown"))
+    for entry in real_entries:
+        assert display_name(entry.card, entry.name) in markdown
+    metrics = {m.label: m.value for m in at.get("metric")}
+    assert metrics["Models"] == str(len(real_entries))
+    assert metrics["Time taken"].endswith(" s")
+    # each model's top-3 caption names labels with percentages
+    top3 = [c for c in _texts(at, "caption") if c.startswith("1. ")]
+    assert len(top3) >= len(real_entries)
+    assert all("%" in c and "3. " in c for c in top3)
+    charts = _figures(at)
+    for entry in real_entries:
+        bars = charts[f"bars_{entry.name}"]["data"][0]
+        assert bars["type"] == "bar"
+    # synthetic models stay hidden by default
+    assert not any("synthetic styles" in w for w in _texts(at, "warning"))
+
+
+def test_classify_synthetic_toggle_adds_labelled_section(registry, swing):
+    synthetic = [e for e in registry.entries() if not e.is_real_data]
+    if not synthetic:
+        pytest.skip("no synthetic demo models in models/")
+    at = _app()
+    at.session_state["clip"] = swing
+    at.run()
+    before = len(at.get("plotly_chart"))
+    at.toggle(key="show_synthetic").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("synthetic styles" in w for w in _texts(at, "warning"))
+    assert len(at.get("plotly_chart")) > before
+    charts = _figures(at)
+    assert all(f"bars_{e.name}" in charts for e in synthetic)
+
+
+# --- Spectrogram lab ------------------------------------------------------------------------
+
+
+def _trace_shape(spec: dict, index: int = 0) -> tuple[int, ...]:
+    z = spec["data"][index]["z"]
+    if isinstance(z, dict):  # plotly's typed-array encoding
+        return tuple(int(d) for d in str(z["shape"]).split(","))
+    return (len(z), len(z[0]))
+
+
+@pytest.mark.parametrize(
+    ("slider", "value", "chart"),
+    [
+        ("lab_n_mels", 64, "lab_mel"),
+        ("lab_n_fft", 1024, "lab_stft"),
+        ("lab_hop", 1024, "lab_mel"),
+        ("lab_n_mfcc", 13, "lab_mfcc"),
+        ("lab_fmax", 4000, "lab_filterbank"),
+    ],
+)
+def test_lab_sliders_redraw_figures(slider, value, chart, swing):
+    at = _app()
+    at.session_state["clip"] = swing
+    at = _open(at, LAB)
+    before = _figures(at)[chart]
+    widget = next(w for w in at.get("slider") + at.get("select_slider") if w.key == slider)
+    widget.set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = _figures(at)[chart]
+    assert after["data"] != before["data"]
+    if slider == "lab_n_mels":
+        assert _trace_shape(before)[0] == 128 and _trace_shape(after)[0] == 64
+        assert len(_figures(at)["lab_filterbank"]["data"]) == 64
+    if slider == "lab_n_mfcc":
+        assert _trace_shape(after)[0] == 13
+    if slider == "lab_hop":
+        assert _trace_shape(after)[1] < _trace_shape(before)[1]  # fewer frames
+    if slider == "lab_fmax":
+        top = max(max(trace["x"]) if isinstance(trace["x"], list) else 0 for trace in after["data"])
+        assert top <= 4100
+
+
+def test_lab_teaching_sounds_and_comparison():
+    from genre_core.session import teaching_sound_names
+
+    if not teaching_sound_names():
+        pytest.skip("genre_core.teaching_sounds not available")
+    at = _open(_app(), LAB)
+    at.get("button_group")[0].set_value("Compare two sounds").run()
+    assert not at.exception, [e.value for e in at.exception]
+    keys = set(_figures(at))
+    assert {"lab_cmp_mel_a", "lab_cmp_mel_b"} <= keys
+
+
+# --- Inside the CNN and Compare models ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cnn_names(registry):
+    from genre_core.models.deep import conv_layer_names
+
+    names = [e.name for e in registry.entries(kind="deep") if conv_layer_names(registry.load(e.name).model)]
+    if not names:
+        pytest.skip("no deep model with convolution layers in models/")
+    return names
+
+
+@pytest.mark.parametrize("view", ["Feature maps", "What the filters look for", "Grad-CAM"])
+def test_inside_cnn_views(view, cnn_names, swing):
+    at = _app()
+    at.session_state["clip"] = swing
+    at = _open(at, CNN)
+    at.get("button_group")[0].set_value(view).run()
+    assert not at.exception, [e.value for e in at.exception]
+    charts = _figures(at)
+    expected = {"Feature maps": "cnn_maps_", "What the filters look for": "cnn_patterns_first",
+                "Grad-CAM": "cnn_gradcam"}[view]
+    assert any(k.startswith(expected) for k in charts), sorted(charts)
+    # the page says which data the model learnt from
+    notes = " ".join(_texts(at, "warning") + _texts(at, "caption"))
+    assert "synthetic" in notes.lower() or "real recordings" in notes.lower()
+
+
+def test_compare_models_leaderboard_and_clip(registry, swing):
+    entries = registry.entries()
+    if not entries:
+        pytest.skip("no models in models/")
+    at = _app()
+    at.session_state["clip"] = swing
+    at = _open(at, COMPARE)
+    tables = at.dataframe
+    groups = {((e.card.get("data") or {}).get("dataset"), (e.card.get("data") or {}).get("label_set")) for e in entries}
+    assert len(tables) == len(groups)
+    at.toggle(key="compare_show_synthetic").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    clip_groups = {tuple(e.card["labels"]) for e in entries}
+    assert sum(k.startswith("compare_clip_") for k in _figures(at)) == len(clip_groups)
+    # the detail view draws the chosen model's confusion matrix from its card
+    assert "compare_confusion" in _figures(at)
+
+
+# --- bad inputs ----------------------------------------------------------------------------------
+
+
+def _truncated_mp3() -> bytes:
+    mp3s = sorted((SHARED_DATA_DIR / "fma_small").glob("*/*.mp3"))
+    if mp3s:
+        return mp3s[0].read_bytes()[:2048]
+    # An MPEG-1 layer III frame header followed by garbage: looks like mp3, decodes to nothing.
+    return b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + bytes(range(256)) * 7
+
+
+BAD_INPUTS = {
+    "text.wav": (lambda: b"This is a text file, not audio.\n" * 40, "not a readable audio file"),
+    "truncated.mp3": (_truncated_mp3, "truncated.mp3"),
+    "empty.wav": (lambda: b"", "empty"),
+    "blip.wav": (lambda: _wav(_tone(0.01), 22050), "at least 3 s"),
+    "silence.wav": (lambda: _wav(np.zeros((22050 * 4, 1), np.float32), 22050), "silent"),
+    "nan.wav": (lambda: _wav(np.where(np.arange(22050 * 4)[:, None] % 100 == 0, np.nan,
+                                      _tone(4.0)).astype(np.float32), 22050, "FLOAT"), "NaN"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_shows_error_not_traceback(name, tmp_path):
+    make, fragment = BAD_INPUTS[name]
+    path = tmp_path / name
+    path.write_bytes(make())
+    at = _open(_app(), LAB)
+    _upload(at, name, path.read_bytes())
+    errors = _texts(at, "error")
+    assert errors, f"no error element for {name}"
+    assert fragment in errors[0]
+    assert name in errors[0] or fragment == name
+    assert "clip" not in at.session_state or at.session_state["clip"] is None
+
+
+def test_file_over_limit_is_refused_with_advice(tmp_path):
+    path = tmp_path / "huge.wav"
+    path.write_bytes(b"\0" * ((MAX_UPLOAD_MB + 1) * 1024 * 1024))
+    at = _app()
+    _upload(at, path.name, path.read_bytes())
+    (error,) = _texts(at, "error")
+    assert f"{MAX_UPLOAD_MB} MB" in error and "shorter" in error
+
+
+def test_bad_upload_keeps_previous_clip(swing):
+    at = _app()
+    at.session_state["clip"] = swing
+    at = _open(at, LAB)
+    _upload(at, "text.wav", b"not audio at all" * 100)
+    assert at.session_state["clip"].name == "swing"
+    assert "still loaded" in _texts(at, "error")[0]
+
+
+def test_eight_channels_96k_works_with_a_note(tmp_path):
+    path = tmp_path / "surround.wav"
+    sf.write(path, _tone(4.0, 96000, channels=8), 96000, subtype="PCM_16")
+    at = _open(_app(), LAB)
+    _upload(at, path.name, path.read_bytes())
+    assert not at.get("error")
+    clip = at.session_state["clip"]
+    assert clip.sample_rate == 22050 and clip.samples.ndim == 1
+    notes = " ".join(_texts(at, "info") + _texts(at, "caption"))
+    assert "8 channels" in notes and "96000 Hz" in notes
+
+
+def test_long_file_is_truncated_with_a_note(tmp_path):
+    # 8 kHz keeps the 601 s file small (9.6 MB) while exceeding the 600 s limit.
+    path = tmp_path / "long.wav"
+    sf.write(path, _tone(601.0, 8000), 8000, subtype="PCM_16")
+    at = _open(_app(), LAB)
+    _upload(at, path.name, path.read_bytes())
+    assert not at.get("error")
+    assert at.session_state["clip"].clip.truncated
+    notes = " ".join(_texts(at, "info") + _texts(at, "caption"))
+    assert "Only the first 600 s of 601 s were analysed" in notes

@@ -1,0 +1,205 @@
+"""End to end in a real browser: upload a clip, wait for predictions, visit every page.
+
+A fixture starts ``streamlit run app.py`` on a free local port; Playwright
+drives the system Chromium (``/usr/bin/chromium``; Playwright's own browser
+download is never used).  Each page is screenshotted to ``docs/screenshots``
+(and to the test's tmp folder).  Skipped when Chromium or Playwright is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from genre_core.constants import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+#: (navigation label, page title shown as h1, screenshot name)
+PAGES = [
+    ("Classify", "Classify", "classify"),
+    ("Spectrogram lab", "Spectrogram lab", "spectrogram_lab"),
+    ("Inside the CNN", "Inside the CNN", "inside_cnn"),
+    ("Compare models", "Compare models", "compare_models"),
+    ("Live", "Live", "live"),
+]
+SERVER_START_TIMEOUT = 90
+PAGE_TIMEOUT_MS = 240_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode} before becoming healthy")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} not healthy after {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A Streamlit server for app.py on a free port; stopped by its PID afterwards."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium package)")
+    pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, SERVER_START_TIMEOUT)
+        yield f"http://127.0.0.1:{port}"
+    except Exception:
+        print(log_path.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(server)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def upload_file(tmp_path_factory, real_song_path, song_wav_bytes) -> Path:
+    """A real GTZAN clip when ../shared/data is there, else a synthesised song."""
+    if real_song_path is not None:
+        return real_song_path
+    path = tmp_path_factory.mktemp("upload") / "synth_song.wav"
+    path.write_bytes(song_wav_bytes)
+    return path
+
+
+def _wait_idle(page) -> None:
+    """Wait until the script has finished running and the charts have drawn."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
+    page.wait_for_timeout(1500)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
+
+
+def _screenshot(page, name: str, tmp_dir: Path) -> Path:
+    """Full-height screenshot: the main area scrolls internally, so grow the viewport to fit it."""
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }"
+    )
+    page.set_viewport_size({"width": 1400, "height": int(min(max(height, 900), 5000))})
+    page.wait_for_timeout(1200)  # plotly re-lays out charts to the new size
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(target))
+    shutil.copy(target, tmp_dir / target.name)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    return target
+
+
+def _errors_on_page(page) -> list[str]:
+    return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path):
+    page = browser_page
+    _wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload_file))
+    # Classify is the default page: wait for the models' answer (or, on a
+    # checkout without trained models, for the page saying so).
+    from genre_core.registry import default_registry
+
+    has_models = bool(default_registry().entries())
+    page.get_by_text("Time taken" if has_models else "No trained models").wait_for()
+    _wait_idle(page)
+    assert page.get_by_text(f"Current clip: {upload_file.name}", exact=False).count() >= 1
+    if has_models:
+        assert page.locator(".js-plotly-plot").count() >= 1
+    shots = []
+    for label, title, name in PAGES:
+        page.locator('[data-testid="stSidebarNavLink"]', has_text=label).first.click()
+        page.get_by_role("heading", name=title, exact=True).wait_for()
+        _wait_idle(page)
+        assert not _errors_on_page(page), f"{title}: {_errors_on_page(page)}"
+        # the clip is shared: no page asks for it again
+        assert page.get_by_text("Load a clip", exact=False).count() == 0, title
+        shots.append(_screenshot(page, name, tmp_path))
+    assert all(p.stat().st_size > 10_000 for p in shots)
+
+
+def test_live_page_streams_a_fake_microphone(server, tmp_path):
+    """Chromium's fake capture device (a beeping tone) streams over WebRTC on localhost."""
+    from playwright.sync_api import sync_playwright
+
+    from genre_core.registry import default_registry
+
+    if not default_registry().entries(real_only=True):
+        pytest.skip("no real-data models in models/: the Live page has nothing to classify with")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
+            page = context.new_page()
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.goto(server)
+            _wait_idle(page)
+            page.locator('[data-testid="stSidebarNavLink"]', has_text="Live").first.click()
+            page.get_by_role("heading", name="Live", exact=True).wait_for()
+            _wait_idle(page)
+            # The streamer is a component in an iframe; its START button opens the microphone.
+            page.frame_locator("iframe").first.get_by_role("button", name="START").click()
+            # Updates come every 2 s once 3 s of audio are buffered.
+            page.get_by_text("Update 2:", exact=False).wait_for(timeout=120_000)
+            assert page.locator(".js-plotly-plot").count() >= 2  # mel spectrogram + probability bars
+            assert not _errors_on_page(page)
+            page.screenshot(path=str(tmp_path / "live_streaming.png"))
+            page.frame_locator("iframe").first.get_by_role("button", name="STOP").click()
+        finally:
+            browser.close()
