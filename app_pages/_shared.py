@@ -139,6 +139,12 @@ def _seen(slot: str, identity: Any) -> bool:
     return False
 
 
+def _forget_example() -> None:
+    """An upload or recording replaces the example: clear the picker so it does not mislead."""
+    st.session_state["example"] = None
+    st.session_state.pop("_seen_example", None)
+
+
 def clip_sidebar() -> None:
     """The sidebar shown on every page: upload, record or pick the shared clip.
 
@@ -151,6 +157,7 @@ def clip_sidebar() -> None:
         "Upload a song",
         type=list(UPLOAD_TYPES),
         key="upload",
+        on_change=_forget_example,
         help=f"wav, mp3, ogg, flac or au, up to {limit} MB. Only the first "
              f"{MAX_DURATION / 60:.0f} minutes are analysed.",
     )
@@ -160,7 +167,8 @@ def clip_sidebar() -> None:
     elif uploaded is None and st.session_state.pop("_seen_upload", None) is not None:
         st.session_state[ERROR_KEY] = None  # the user removed the file: its error is stale
 
-    recorded = st.sidebar.audio_input("…or record from your microphone", sample_rate=22050, key="record")
+    recorded = st.sidebar.audio_input("…or record from your microphone", sample_rate=22050, key="record",
+                                      on_change=_forget_example)
     if recorded is not None and not _seen("record", recorded.file_id):
         _take_file(recorded, ORIGIN_RECORDING)
 

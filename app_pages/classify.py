@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_core import plots
-from genre_core.audio import AudioError
-from genre_core.session import card_dataset, display_name, group_by_labels, spans_time, top_k_text
 from app_pages._shared import (
     SHOW_SYNTH_KEY,
     clip_header,
@@ -15,6 +12,9 @@ from app_pages._shared import (
     predictions_for,
     require_clip,
 )
+from genre_core import plots
+from genre_core.audio import AudioError
+from genre_core.session import card_dataset, display_name, group_by_labels, spans_time, top_k_text
 
 COLUMNS = 3
 
@@ -83,7 +83,7 @@ def _section(title: str, items: list, prefix: str) -> None:
             for column, prediction in zip(columns, group[start:start + COLUMNS]):
                 entry = entry_of[prediction.model]
                 with column:
-                    st.markdown(f"**{display_name(entry.card, entry.name)}**")
+                    st.markdown(f"**{display_name(entry.card, entry.name, short=True)}**")
                     st.caption(top_k_text(prediction.labels, prediction.probabilities))
                     st.plotly_chart(
                         plots.probability_bars(prediction.labels, prediction.probabilities, height=300),
@@ -96,7 +96,8 @@ def _section(title: str, items: list, prefix: str) -> None:
         names = [p.model for p in over_time]
 
         def _label(name: str) -> str:
-            return "Soft-vote ensemble" if name not in entry_of else display_name(entry_of[name].card, name)
+            return "Soft-vote ensemble" if name not in entry_of else display_name(entry_of[name].card, name,
+                                                                                    short=True)
 
         pick = st.selectbox("Timeline of", names, key=f"timeline_{key}", format_func=_label)
         shown = over_time[names.index(pick)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages._shared import current_clip, data_badge, model_entries, predictions_for
 from genre_core import plots
 from genre_core.audio import AudioError
 from genre_core.session import (
-    PROTOCOLS,
     agreement_summary,
     card_notes,
     display_name,
@@ -17,8 +17,8 @@ from genre_core.session import (
     leaderboard,
     leaderboard_groups,
     probability_matrix,
+    protocol_title,
 )
-from app_pages._shared import current_clip, data_badge, model_entries, predictions_for
 
 HIDDEN = ["model", "dataset", "label_set", "source"]
 
@@ -39,6 +39,10 @@ for index, (dataset, label_set, rows) in enumerate(leaderboard_groups(table)):
     st.subheader(f"{dataset} · {label_set}")
     data_badge(cards[rows["model"].iloc[0]])
     shown = rows.drop(columns=[c for c in HIDDEN if c in rows]).rename(columns={"display_name": "model"})
+    shown["model"] = [name.split(" · ")[0] for name in shown["model"]]
+    # Scores first, descriptions last: the architecture strings are long.
+    described = [c for c in ("kind", "architecture") if c in shown]
+    shown = shown[[c for c in shown.columns if c not in described] + described]
     config = {
         column: st.column_config.NumberColumn(column, format="percent")
         for column in shown.columns if column.endswith("accuracy") or column.endswith("macro-F1")
@@ -54,7 +58,7 @@ for index, (dataset, label_set, rows) in enumerate(leaderboard_groups(table)):
     latency = rows.get("latency ms/30 s")
     if len(rows) > 1 and accuracy_columns and latency is not None and latency.notna().all():
         best = rows[accuracy_columns].max(axis=1)
-        st.plotly_chart(plots.leaderboard_figure(rows["display_name"], best, latency,
+        st.plotly_chart(plots.leaderboard_figure([n.split(" · ")[0] for n in rows["display_name"]], best, latency,
                                                  title="Best accuracy against latency"),
                         key=f"leaderboard_fig_{index}")
 
@@ -68,7 +72,7 @@ for note in card_notes(card):
 protocols = evaluation_protocols(card)
 if protocols:
     protocol = st.segmented_control("Evaluation", protocols, default=protocols[0], key=f"compare_protocol_{name}",
-                                    format_func=lambda p: PROTOCOLS.get(p, p)) or protocols[0]
+                                    format_func=protocol_title) or protocols[0]
     metrics = card["metrics"][protocol]
     m1, m2 = st.columns(2)
     if metrics.get("accuracy") is not None:
@@ -115,10 +119,14 @@ for index, (labels, group) in enumerate(group_by_labels(predictions).items()):
     if summary["unanimous"] and summary["n_models"] > 1:
         st.success(f"All {summary['n_models']} models agree: **{summary['majority']}**.")
     elif summary["n_models"] > 1:
-        st.info(f"{summary['n_agree']} of {summary['n_models']} models say **{summary['majority']}**; "
-                + ", ".join(f"{display_name(cards[m], m)} → {t}" for m, t in summary["top"].items()
-                            if t != summary["majority"]) + ".")
+        voters = {label: [display_name(cards[m], m, short=True) for m, t in summary["top"].items() if t == label]
+                  for label in summary["votes"]}
+        lead = "The models are split" if summary["tie"] else \
+            f"{summary['n_agree']} of {summary['n_models']} models say **{summary['majority']}**"
+        st.info(lead + ": " + "; ".join(f"**{label}** ({len(names)}: {', '.join(names)})"
+                                        for label, names in voters.items()) + ".")
     models, label_list, matrix = probability_matrix(group)
-    st.plotly_chart(plots.probability_matrix_figure([display_name(cards[m], m) for m in models], label_list, matrix,
+    st.plotly_chart(plots.probability_matrix_figure([display_name(cards[m], m, short=True) for m in models],
+                                                    label_list, matrix,
                                                     title="Probability per model (★ = the model's top label)"),
                     key=f"compare_clip_{index}")

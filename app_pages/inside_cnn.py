@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages._shared import clip_header, data_badge, get_predictor, model_entries, require_clip
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
-from genre_core.session import display_name, excerpt, gradcam_rows_time, model_view, time_first, top_k_text
-from app_pages._shared import clip_header, data_badge, get_predictor, model_entries, require_clip
+from genre_core.session import (
+    display_name,
+    excerpt,
+    gradcam_rows_time,
+    model_view,
+    pattern_input_shape,
+    time_first,
+    top_k_text,
+)
 
 FEATURE_MAPS = "Feature maps"
 PATTERNS = "What the filters look for"
@@ -21,12 +29,15 @@ def cnn_models() -> list[str]:
     """Deep models that have convolution layers (the dense MFCC net has none)."""
     from genre_core.models.deep import conv_layer_names
 
-    names = []
+    # Spectrogram-input models first: their maps and patterns are the easiest to read.
+    order = {"mel": 0, "mel_image": 1, "mfcc": 2, "raw": 3}
+    found = []
     for entry in model_entries(kind="deep"):
-        model = getattr(get_predictor(entry.name), "model", None)
+        predictor = get_predictor(entry.name)
+        model = getattr(predictor, "model", None)
         if model is not None and conv_layer_names(model):
-            names.append(entry.name)
-    return names
+            found.append((order.get(getattr(predictor, "input_kind", ""), 9), entry.name))
+    return [name for _, name in sorted(found)]
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the model…")
@@ -49,10 +60,9 @@ def filter_patterns(name: str) -> tuple[str, np.ndarray, str, np.ndarray]:
     They depend only on the model, so they are computed once per model and process.
     """
     from genre_core.explain import activation_maximization, first_and_last_block_filters
-    from genre_core.features import deep_input_shape
 
     predictor = get_predictor(name)
-    shape = deep_input_shape(predictor.input_kind, predictor.segment_seconds, SAMPLE_RATE)
+    shape = pattern_input_shape(predictor.input_kind, predictor.segment_seconds)
     first, first_filters, last, last_filters = first_and_last_block_filters(predictor.model)
     first_patterns = activation_maximization(predictor.model, first, first_filters, input_shape=shape)
     last_patterns = activation_maximization(predictor.model, last, last_filters, input_shape=shape)

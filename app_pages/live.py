@@ -7,11 +7,11 @@ import time
 
 import streamlit as st
 
+from app_pages._shared import get_predictor, model_entries
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.live import LiveResult, RollingAudioBuffer, analyse_snapshot, webrtc_blocker
 from genre_core.session import display_name, top_k_text
-from app_pages._shared import get_predictor, model_entries
 
 BUFFER_KEY = "live_buffer"
 NO_WEBRTC = ("Live streaming needs WebRTC, which is not available here{reason}. You can still record a clip "
@@ -22,15 +22,19 @@ st.caption("Play music near your microphone: the last few seconds are shown as a
            "classified every couple of seconds. Audio stays on this machine (no STUN/TURN server is used, "
            "so this works on localhost).")
 
-entries = [e for e in model_entries(include_synthetic=False)]
+entries = model_entries(include_synthetic=False)
+# Default to the two fastest models: each update must finish well within the update interval.
+fastest = sorted(entries, key=lambda e: e.card.get("latency_ms_per_30s") or float("inf"))[:2]
 if not entries:
     st.warning("No real-data models are installed in `models/`, so there is nothing to classify with. "
                "Train one with `python -m train.classical` (see the README).")
     st.stop()
 
 c1, c2, c3 = st.columns([2, 1, 1])
-chosen = c1.multiselect("Models", [e.name for e in entries], default=[e.name for e in entries][:3],
-                        key="live_models", format_func=lambda n: display_name(get_predictor(n).card, n))
+cards = {e.name: e.card for e in entries}
+chosen = c1.multiselect("Models", list(cards), default=[e.name for e in fastest], key="live_models",
+                        format_func=lambda n: display_name(cards[n], n, short=True),
+                        help="The two fastest real-data models are preselected.")
 seconds = c2.slider("Window (s)", 5, 20, 10, key="live_seconds", help="How much recent audio is analysed.")
 interval = c3.slider("Update every (s)", 1.0, 3.0, 2.0, step=0.5, key="live_interval")
 
@@ -68,6 +72,9 @@ if not ctx.state.playing:
     st.info("Press **START** and allow microphone access to begin.", icon=":material/mic:")
     st.stop()
 
+if not chosen:
+    st.info("Choose at least one model above.")
+    st.stop()
 predictors = [get_predictor(n) for n in chosen]
 status = st.empty()
 mel_slot = st.empty()
@@ -87,7 +94,7 @@ def _show(result: LiveResult, update: int) -> None:
         columns = st.columns(max(1, len(result.predictions)))
         for column, prediction in zip(columns, result.predictions):
             with column:
-                st.markdown(f"**{display_name(get_predictor(prediction.model).card, prediction.model)}**")
+                st.markdown(f"**{display_name(cards[prediction.model], prediction.model, short=True)}**")
                 st.caption(top_k_text(prediction.labels, prediction.probabilities))
                 st.plotly_chart(plots.live_probability_figure(prediction.labels, prediction.probabilities),
                                 key=f"live_bars_{prediction.model}_{update}")

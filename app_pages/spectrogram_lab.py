@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages._shared import clip_header, current_clip
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.session import (
@@ -14,7 +15,6 @@ from genre_core.session import (
     spectral_views,
     teaching_sound_names,
 )
-from app_pages._shared import clip_header, current_clip
 
 CURRENT = "Current clip"
 TEACHING = "Teaching sound"
@@ -41,7 +41,8 @@ sounds = teaching_sound_names()
 current = current_clip()
 modes = ([CURRENT] if current is not None else []) + ([TEACHING, COMPARE] if sounds else [])
 if not modes:
-    st.info("Load a clip in the sidebar (upload, record or pick an example) to explore it here.", icon=":material/arrow_back:")
+    st.info("Load a clip in the sidebar (upload, record or pick an example) to explore it here.",
+            icon=":material/arrow_back:")
     st.stop()
 # The key changes when a clip appears, so the control then starts on "Current clip".
 mode = st.segmented_control("What to look at", modes, default=modes[0],

@@ -213,8 +213,9 @@ def frame_windows(
 ) -> list[tuple[int, int]]:
     """Start and end sample indices of analysis windows over a signal.
 
-    A signal shorter than one window gets a single window covering all of it;
-    the last window is aligned to the end so no tail is left unanalysed.
+    A signal up to half a hop longer than one window gets a single window
+    covering all of it (GTZAN's "30 s" clips run to 30.6 s); otherwise the last
+    window is aligned to the end so no tail is left unanalysed.
 
     Parameters
     ----------
@@ -232,7 +233,7 @@ def frame_windows(
         raise ValueError("window_seconds and hop_seconds must be positive")
     win = int(round(window_seconds * sample_rate))
     hop = int(round(hop_seconds * sample_rate))
-    if n_samples <= win:
+    if n_samples <= win + hop // 2:
         return [(0, int(n_samples))]
     starts = list(range(0, n_samples - win + 1, hop))
     if starts[-1] + win < n_samples:

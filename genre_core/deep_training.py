@@ -37,7 +37,15 @@ import pandas as pd
 import tensorflow as tf
 
 from .constants import FMA_SMALL_GENRES, GTZAN_GENRES, SAMPLE_RATE
-from .tfrecords import DEFAULT_SEGMENT_SECONDS, ReadStats, make_dataset, read_manifest, write_tfrecords
+from .tfrecords import (
+    DEFAULT_SEGMENT_SECONDS,
+    ReadStats,
+    assign_splits,
+    make_dataset,
+    read_manifest,
+    table_fingerprint,
+    write_tfrecords,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,13 @@ SYNTHETIC_NOTE: str = (
     "nothing about real genres."
 )
 _MOBILENET = "mobilenet_v2"
+
+
+#: Options written into a card's command even at their default, so it still
+#: reproduces the run if a default changes.
+_ALWAYS_IN_COMMAND: frozenset[str] = frozenset({
+    "epochs", "seed", "segment_seconds", "batch_size", "patience", "synthetic_per_style", "synthetic_duration",
+})
 
 
 @dataclass
@@ -107,7 +122,7 @@ class DeepTrainingConfig:
             value = getattr(self, attr)
             if value is None or (attr in synthetic_only and self.dataset != "synthetic"):
                 continue
-            if attr in ("epochs", "seed", "segment_seconds", "batch_size") or value != getattr(defaults, attr):
+            if attr in _ALWAYS_IN_COMMAND or value != getattr(defaults, attr):
                 parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
         for flag, on in (("--no-pretrained", not self.pretrained), ("--augment", self.augment)):
             if on:
@@ -162,7 +177,8 @@ def load_track_table(config: DeepTrainingConfig) -> tuple[pd.DataFrame, list[str
     if dataset == "fma":
         kwargs = {"metadata": config.metadata, "audio_dir": config.data_dir} if config.metadata else {}
         table = load_dataset("fma", config.data_dir, **kwargs)
-        labels = list(FMA_SMALL_GENRES) if set(table["label"]) <= set(FMA_SMALL_GENRES) else sorted(table["label"].unique())
+        found = set(table["label"])
+        labels = list(FMA_SMALL_GENRES) if found <= set(FMA_SMALL_GENRES) else sorted(found)
         description = f"{len(table)} FMA tracks from {config.data_dir} with FMA's official split."
     elif dataset == "gtzan":
         table = load_dataset("gtzan", config.data_dir)
@@ -180,7 +196,7 @@ def load_track_table(config: DeepTrainingConfig) -> tuple[pd.DataFrame, list[str
     return table, labels, {"dataset": dataset, "source": "real", "description": description}
 
 
-def _manifest_fits(manifest: dict[str, Any], kind: str, config: DeepTrainingConfig) -> str | None:
+def _manifest_fits(manifest: dict[str, Any], kind: str, config: DeepTrainingConfig, fingerprint: str) -> str | None:
     """Why an existing TFRecord folder cannot serve this run (None when it can)."""
     if kind not in manifest.get("kinds", []):
         return f"it holds {manifest.get('kinds')} inputs, not {kind!r}"
@@ -188,6 +204,8 @@ def _manifest_fits(manifest: dict[str, Any], kind: str, config: DeepTrainingConf
         return f"its segments are {manifest.get('segment_seconds')} s, not {config.segment_seconds:g} s"
     if int(manifest.get("sample_rate", -1)) != SAMPLE_RATE:
         return f"its sample rate is {manifest.get('sample_rate')} Hz, not {SAMPLE_RATE}"
+    if manifest.get("fingerprint") != fingerprint:
+        return "it was featurised from other tracks, labels or splits"
     return None
 
 
@@ -197,15 +215,21 @@ def prepare_tfrecords(
 ) -> tuple[str, dict[str, Any]]:
     """The TFRecord folder for this run: reused when it fits, featurised otherwise.
 
-    ``--tfrecords DIR`` is reused if its manifest has the input kind and
-    segment length (and is an error otherwise); without it the run's own
-    folder ``<logdir>/<name>/tfrecords`` is used.
+    A folder fits when its manifest has the input kind, the segment length and
+    the fingerprint of this run's track table (:func:`table_fingerprint`).
+    ``--tfrecords DIR`` that does not fit is an error (it may be shared);
+    the run's own folder ``<logdir>/<name>/tfrecords`` is simply re-featurised.
 
     Returns
     -------
     tfrecord_dir : str
     manifest : dict
     """
+    if table is None:
+        table, labels, info = load_track_table(config)
+    table = assign_splits(table, seed=config.seed)
+    labels = list(labels) if labels is not None else sorted(table["label"].astype(str).unique())
+    fingerprint = table_fingerprint(table, labels, config.segment_seconds, SAMPLE_RATE, config.synthetic_duration)
     explicit = config.tfrecords is not None
     directory = config.tfrecords or str(Path(config.logdir) / config.run_name / "tfrecords")
     try:
@@ -213,15 +237,13 @@ def prepare_tfrecords(
     except FileNotFoundError:
         manifest = None
     if manifest is not None:
-        problem = _manifest_fits(manifest, kind, config)
+        problem = _manifest_fits(manifest, kind, config, fingerprint)
         if problem is None:
             logger.info("reusing the TFRecords in %s", directory)
             return directory, manifest
         if explicit:
             raise ValueError(f"cannot use the TFRecords in {directory}: {problem}; featurise into another folder")
         logger.info("re-featurising %s: %s", directory, problem)
-    if table is None:
-        table, labels, info = load_track_table(config)
     manifest = write_tfrecords(
         table, directory, [kind], labels=labels, segment_seconds=config.segment_seconds,
         shards={"train": config.shards, "valid": 1, "test": 1},
@@ -401,11 +423,38 @@ def _architecture_kwargs(config: DeepTrainingConfig) -> dict[str, Any]:
             "fine_tune_from": config.fine_tune_from}
 
 
+#: Batch-norm momentum for MobileNetV2 trained from scratch (Keras's default is 0.999).
+SCRATCH_BN_MOMENTUM: float = 0.9
+
+
+def adapt_batch_norm(model: keras.Model, momentum: float) -> int:
+    """Set the momentum of every trainable batch-normalisation layer; returns how many changed.
+
+    Keras's MobileNetV2 uses momentum 0.999, tuned for ImageNet-length
+    training.  Trained from scratch for a few hundred steps, its moving
+    statistics barely leave their initial values, so inference-mode outputs
+    (validation, test, the app) are near-constant even as training accuracy
+    climbs.  A lower momentum lets the statistics follow the data.
+    """
+    changed = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
+            layer.momentum = float(momentum)
+            changed += 1
+    return changed
+
+
 def _resume_point(backup_dir: Path) -> int:
     metadata = backup_dir / "training_metadata.json"
     if not metadata.is_file():
         return 0
     return int(json.loads(metadata.read_text()).get("epoch", 0))
+
+
+def _description(config: DeepTrainingConfig, spec) -> str:
+    if config.model == _MOBILENET and not config.pretrained:
+        return spec.description + " This model was trained from random initialisation, without ImageNet weights."
+    return spec.description
 
 
 def _card_notes(config: DeepTrainingConfig, info: dict[str, Any], stats: list[ReadStats],
@@ -485,6 +534,9 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     with strategy.scope():
         model = build_model(config.model, tuple(manifest["shapes"][kind]), len(labels),
                             **_architecture_kwargs(config))
+        bn_momentum = None
+        if config.model == _MOBILENET and not config.pretrained:
+            bn_momentum = SCRATCH_BN_MOMENTUM if adapt_batch_norm(model, SCRATCH_BN_MOMENTUM) else None
         compile_model(model, spec, config.learning_rate)
 
     monitor = "val_loss" if valid_ds is not None else "loss"
@@ -524,7 +576,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         architecture=config.model,
         framework="keras",
         artifact=artifact.name,
-        description=spec.description,
+        description=_description(config, spec),
         data={
             "dataset": info.get("dataset", config.dataset),
             "source": info.get("source", "real"),
@@ -560,7 +612,8 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
             "steps_per_epoch": config.steps_per_epoch,
             "seed": config.seed,
             "n_parameters": int(model.count_params()),
-            **({"pretrained": config.pretrained, "alpha": config.alpha, "fine_tune_from": config.fine_tune_from}
+            **({"pretrained": config.pretrained, "alpha": config.alpha, "fine_tune_from": config.fine_tune_from,
+                "batch_norm_momentum": bn_momentum}
                if config.model == _MOBILENET else {}),
         },
         training={

@@ -347,40 +347,91 @@ def filterbank_figure(
     title: str | None = "Mel filterbank",
     height: int = 280,
 ) -> go.Figure:
-    """The triangular mel filters over FFT frequency: one line trace per filter.
+    """The triangular mel filters over FFT frequency.
 
-    Each trace covers only the filter's non-zero support, so a 128-filter bank
-    stays a few thousand points.
+    Even and odd filters are two line traces in alternating colours (gaps
+    between filters), so neighbours stay distinguishable and a 128-filter bank
+    costs two traces, not 128.  Each filter covers only its non-zero support.
     """
     fb = np.asarray(filterbank, dtype=float)
     freqs = np.asarray(fft_frequencies, dtype=float)
     if fb.ndim != 2 or fb.shape[1] != freqs.size:
         raise ValueError(f"filterbank shape {fb.shape} does not match {freqs.size} FFT bins")
     fig = go.Figure()
-    for index, row in enumerate(fb):
-        support = np.flatnonzero(row > 0)
-        if support.size == 0:
-            lo, hi = 0, 0
-        else:
+    for parity, colour in ((0, "#3a6ea5"), (1, TOP_COLOUR)):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        ids: list[int | None] = []
+        for index in range(parity, fb.shape[0], 2):
+            support = np.flatnonzero(fb[index] > 0)
+            if support.size == 0:
+                continue
             lo, hi = max(0, support[0] - 1), min(freqs.size - 1, support[-1] + 1)
-        fig.add_trace(
-            go.Scatter(
-                x=freqs[lo:hi + 1], y=row[lo:hi + 1], mode="lines", line=dict(width=1),
-                name=f"mel {index}", showlegend=False,
-                hovertemplate=f"filter {index}<br>%{{x:.0f}} Hz: %{{y:.4f}}<extra></extra>",
-            )
-        )
+            xs += [*freqs[lo:hi + 1], None]
+            ys += [*fb[index, lo:hi + 1], None]
+            ids += [index] * (hi + 1 - lo) + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, customdata=ids, mode="lines", line=dict(width=1, color=colour),
+                                 name="even filters" if parity == 0 else "odd filters", showlegend=False,
+                                 hovertemplate="filter %{customdata}<br>%{x:.0f} Hz: %{y:.4f}<extra></extra>"))
     fig.update_xaxes(title="frequency (Hz)")
     fig.update_yaxes(title="weight")
     return _layout(fig, title, height)
 
 
-# --- CNN internals ------------------------------------------------------------------------------
-
-
 def _grid_shape(n: int, columns: int) -> tuple[int, int]:
     columns = max(1, min(columns, n))
     return math.ceil(n / columns), columns
+
+
+def _unit(image: np.ndarray) -> np.ndarray:
+    """Min–max scale one panel to [0, 1] (a flat panel becomes 0.5)."""
+    low, high = float(np.min(image)), float(np.max(image))
+    return np.full_like(image, 0.5) if high - low < 1e-12 else (image - low) / (high - low)
+
+
+def mosaic(
+    panels: Sequence[np.ndarray], columns: int, gap: int = 2, max_side: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tile 2-D panels into one image, panel 0 top-left, NaN between panels.
+
+    One heatmap of a mosaic draws far faster than a grid of subplots (plotly
+    spends ~5 ms per subplot).  Each panel is block-averaged to at most
+    ``max_side`` cells a side and scaled to [0, 1] on its own.
+
+    Returns
+    -------
+    image : np.ndarray
+        With row 0 at the bottom, as plotly draws heatmaps.
+    index : np.ndarray
+        Same shape: the panel number of each cell (NaN in the gaps), for hover text.
+    """
+    reduced = [_unit(_block_reduce(np.asarray(p, dtype=np.float32), max_side, max_side)[0]) for p in panels]
+    height = max(p.shape[0] for p in reduced)
+    width = max(p.shape[1] for p in reduced)
+    rows, columns = _grid_shape(len(reduced), columns)
+    shape = (rows * (height + gap) - gap, columns * (width + gap) - gap)
+    image = np.full(shape, np.nan, dtype=np.float32)
+    index = np.full(shape, np.nan, dtype=np.float32)
+    for i, panel in enumerate(reduced):
+        row, column = divmod(i, columns)
+        top = (rows - 1 - row) * (height + gap)  # first panel in the top row
+        left = column * (width + gap)
+        image[top:top + panel.shape[0], left:left + panel.shape[1]] = panel
+        index[top:top + panel.shape[0], left:left + panel.shape[1]] = i
+    return image, index
+
+
+def _mosaic_figure(
+    panels: Sequence[np.ndarray], *, columns: int, scale: list, title: str | None, what: str
+) -> go.Figure:
+    image, index = mosaic(panels, columns)
+    rows, _ = _grid_shape(len(panels), columns)
+    fig = go.Figure(go.Heatmap(z=image, customdata=index, colorscale=scale, zmin=0, zmax=1, showscale=False,
+                               hoverongaps=False,
+                               hovertemplate=f"{what} %{{customdata}}: %{{z:.2f}}<extra></extra>"))
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    return _layout(fig, title, 60 + 110 * rows)
 
 
 def feature_map_figure(
@@ -397,15 +448,15 @@ def feature_map_figure(
     ----------
     maps : np.ndarray
         ``(T, C)`` for a 1-D conv layer: one heatmap, filters × time.
-        ``(H, W, C)`` for a 2-D conv layer: a grid with one heatmap per filter
-        (the first ``max_filters``).
+        ``(H, W, C)`` for a 2-D conv layer: a mosaic of the first
+        ``max_filters`` maps, panel 0 top-left, each scaled to its own range.
     time_first : bool
         For 2-D maps, whether axis 0 is time (``mel`` inputs) so it goes on x.
 
     Returns
     -------
     go.Figure
-        One ``Heatmap`` trace for 1-D maps, ``min(C, max_filters)`` for 2-D maps.
+        One ``Heatmap`` trace.
     """
     maps = np.asarray(maps, dtype=np.float32)
     if maps.ndim == 2:
@@ -422,18 +473,8 @@ def feature_map_figure(
     if maps.ndim != 3:
         raise ValueError(f"expected (T, C) or (H, W, C) feature maps, got shape {maps.shape}")
     n = min(max_filters, maps.shape[2])
-    rows, cols = _grid_shape(n, columns)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"filter {i}" for i in range(n)],
-                        horizontal_spacing=0.02, vertical_spacing=0.08)
-    for i in range(n):
-        image = maps[:, :, i].T if time_first else maps[:, :, i]
-        image, _, _ = _block_reduce(image, 96, 96)
-        fig.add_trace(go.Heatmap(z=image, colorscale=colorscale("Viridis"), showscale=False,
-                                 hovertemplate="%{z:.2f}<extra></extra>"),
-                      row=i // cols + 1, col=i % cols + 1)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    return _layout(fig, title, 60 + 150 * rows)
+    panels = [maps[:, :, i].T if time_first else maps[:, :, i] for i in range(n)]
+    return _mosaic_figure(panels, columns=columns, scale=colorscale("Viridis"), title=title, what="filter")
 
 
 def pattern_figure(
@@ -442,35 +483,32 @@ def pattern_figure(
     columns: int = 6,
     time_first: bool = True,
     title: str | None = None,
-    labels: Sequence[str] | None = None,
     max_points: int = 1024,
-    max_panels: int = 24,
 ) -> go.Figure:
-    """Activation-maximisation inputs, one small panel per filter.
+    """Activation-maximisation inputs, one panel per filter.
 
     Parameters
     ----------
     patterns : np.ndarray, shape (n_filters, *input_shape)
-        ``(n, T, 1)`` raw audio → line plots (or, for more than ``max_panels``
-        filters, one heatmap of filters × samples); ``(n, T, F)`` → heatmaps
-        F × T; ``(n, H, W, C)`` → heatmaps of the channel mean.
+        ``(n, T, 1)`` raw audio → one heatmap, filters × samples (the first
+        ``max_points``); ``(n, T, F)`` → a mosaic of F × T panels;
+        ``(n, H, W, C)`` → a mosaic of the channel means.
     time_first : bool
         For ``(n, H, W, C)`` inputs, whether H is time.
     max_points : int
-        Raw-audio patterns show only their first ``max_points`` samples, enough
-        to see the waveform a first-layer filter prefers.
+        Samples shown of raw-audio patterns: enough to see the waveform a
+        first-layer filter prefers.
 
     Returns
     -------
     go.Figure
-        ``n`` traces in a grid, or a single heatmap for many raw-audio filters.
+        One ``Heatmap`` trace.
     """
     patterns = np.asarray(patterns, dtype=np.float32)
     if patterns.ndim not in (3, 4):
         raise ValueError(f"expected (n, T, C) or (n, H, W, C) patterns, got shape {patterns.shape}")
     n = patterns.shape[0]
-    raw = patterns.ndim == 3 and patterns.shape[2] == 1
-    if raw and n > max_panels:
+    if patterns.ndim == 3 and patterns.shape[2] == 1:
         waves = patterns[:, :max_points, 0]
         fig = go.Figure(go.Heatmap(z=waves, colorscale=colorscale("RdBu_r"), zmid=0.0,
                                    colorbar=dict(title="sample"),
@@ -478,29 +516,13 @@ def pattern_figure(
         fig.update_xaxes(title=f"sample (first {waves.shape[1]})")
         fig.update_yaxes(title="filter")
         return _layout(fig, title, 140 + min(500, 4 * n))
-    rows, cols = _grid_shape(n, columns)
-    titles = list(labels) if labels is not None else [f"filter {i}" for i in range(n)]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.02, vertical_spacing=0.1 if rows < 4 else 0.05)
+    if patterns.ndim == 3:
+        panels = [p.T for p in patterns]
+    else:
+        panels = [p.mean(axis=2).T if time_first else p.mean(axis=2) for p in patterns]
     # Spectrogram-like inputs (non-negative) look like spectrograms; signed ones get a diverging scale.
     scale = colorscale("Magma" if float(patterns.min()) >= 0 else "RdBu_r")
-    for i in range(n):
-        p = patterns[i]
-        position = dict(row=i // cols + 1, col=i % cols + 1)
-        if raw:
-            wave = p[:max_points, 0]
-            fig.add_trace(go.Scatter(x=np.arange(wave.size), y=wave, mode="lines",
-                                     line=dict(width=0.8, color="#3a6ea5"),
-                                     showlegend=False, hoverinfo="skip"), **position)
-            continue
-        image = p.T if p.ndim == 2 else (p.mean(axis=2).T if time_first else p.mean(axis=2))
-        image, _, _ = _block_reduce(image, 96, 96)
-        fig.add_trace(go.Heatmap(z=image, colorscale=scale, showscale=False,
-                                 hovertemplate="%{z:.2f}<extra></extra>"), **position)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    fig.update_annotations(font_size=10)
-    return _layout(fig, title, 50 + 130 * rows)
+    return _mosaic_figure(panels, columns=columns, scale=scale, title=title, what="filter")
 
 
 def resize_map(values: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -631,9 +653,13 @@ def leaderboard_figure(models: Sequence[str], accuracy: Sequence[float], latency
                        *, title: str | None = None) -> go.Figure:
     """Accuracy against latency per 30 s: the speed/quality trade-off at a glance."""
     fig = go.Figure(go.Scatter(x=list(latency_ms), y=list(accuracy), mode="markers+text", text=list(models),
-                               textposition="top center", marker=dict(size=11, color=REAL_COLOUR),
+                               textposition="top center", textfont=dict(size=10),
+                               marker=dict(size=11, color=REAL_COLOUR),
                                hovertemplate="%{text}: %{y:.1%} at %{x:.0f} ms<extra></extra>"))
-    fig.update_xaxes(title="latency per 30 s of audio (ms)", type="log")
+    latency = [float(v) for v in latency_ms if v and v > 0]
+    ticks = [v for v in (1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000)
+             if latency and min(latency) / 3 <= v <= max(latency) * 3]
+    fig.update_xaxes(title="latency per 30 s of audio (ms, log scale)", type="log", tickvals=ticks or None)
     fig.update_yaxes(title="accuracy", tickformat=".0%")
     return _layout(fig, title, 320)
 

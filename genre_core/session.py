@@ -281,9 +281,14 @@ def card_label_set(card: Mapping[str, Any]) -> str:
     return str(data.get("label_set") or ",".join(card.get("labels", ())))
 
 
-def display_name(card: Mapping[str, Any], fallback: str) -> str:
-    """The card's display name, else the registry name."""
-    return str(card.get("display_name") or card.get("name") or fallback)
+def display_name(card: Mapping[str, Any], fallback: str, *, short: bool = False) -> str:
+    """The card's display name, else the registry name.
+
+    ``short`` drops a trailing `` · <dataset>`` for places where the data set is
+    already shown (a group heading).
+    """
+    name = str(card.get("display_name") or card.get("name") or fallback)
+    return name.split(" · ")[0] if short else name
 
 
 def card_notes(card: Mapping[str, Any]) -> list[str]:
@@ -318,19 +323,24 @@ def agreement_summary(predictions: Sequence[Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``top`` (model → top label), ``majority`` (most frequent top label),
-        ``n_agree`` (models voting for it), ``n_models``, ``unanimous``.
+        ``top`` (model → top label), ``votes`` (label → number of models, most
+        first), ``majority`` (most frequent top label), ``n_agree`` (models
+        voting for it), ``n_models``, ``unanimous``, ``tie`` (two labels share
+        the most votes).
     """
     top = {p.model: p.labels[int(np.argmax(p.probabilities))] for p in predictions}
     if not top:
-        return {"top": {}, "majority": None, "n_agree": 0, "n_models": 0, "unanimous": False}
-    votes = pd.Series(list(top.values())).value_counts()
+        return {"top": {}, "votes": {}, "majority": None, "n_agree": 0, "n_models": 0,
+                "unanimous": False, "tie": False}
+    votes = pd.Series(list(top.values())).value_counts(sort=True)
     return {
         "top": top,
+        "votes": {str(label): int(count) for label, count in votes.items()},
         "majority": str(votes.index[0]),
         "n_agree": int(votes.iloc[0]),
         "n_models": len(top),
         "unanimous": len(votes) == 1,
+        "tie": len(votes) > 1 and int(votes.iloc[0]) == int(votes.iloc[1]),
     }
 
 
@@ -363,6 +373,16 @@ PROTOCOLS: dict[str, str] = {
 }
 
 
+def protocol_title(key: str) -> str:
+    """Display name of an evaluation protocol key (``cv5`` → ``5-fold CV``)."""
+    import re
+
+    if key in PROTOCOLS:
+        return PROTOCOLS[key]
+    folds = re.fullmatch(r"cv(\d+)", key)
+    return f"{folds.group(1)}-fold CV" if folds else key.replace("_", " ")
+
+
 def leaderboard(cards: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """One row per model: metrics under each protocol, cost figures, grouping keys.
 
@@ -391,10 +411,11 @@ def leaderboard(cards: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
             "kind": str(card.get("kind", "")),
             "architecture": str(card.get("architecture", "")),
         }
-        for key, title in PROTOCOLS.items():
-            if isinstance(metrics.get(key), Mapping):
-                row[f"{title} accuracy"] = metrics[key].get("accuracy")
-                row[f"{title} macro-F1"] = metrics[key].get("macro_f1")
+        for key, value in metrics.items():
+            if isinstance(value, Mapping) and ("accuracy" in value or "macro_f1" in value):
+                title = protocol_title(key)
+                row[f"{title} accuracy"] = value.get("accuracy")
+                row[f"{title} macro-F1"] = value.get("macro_f1")
         size = card.get("size_bytes")
         row["latency ms/30 s"] = card.get("latency_ms_per_30s")
         row["size MB"] = None if size is None else size / 1e6
@@ -454,6 +475,21 @@ def model_view(segment: np.ndarray, input_kind: str) -> np.ndarray:
     from .features import RAW_WINDOW
 
     return segment[:RAW_WINDOW] if input_kind == "raw" else segment
+
+
+#: Raw-audio activation maximisation optimises this many samples, not the model's
+#: full 10 000: convolutions are shift-invariant, the page shows only ~1000
+#: samples, and the full length takes ~10x longer.
+RAW_PATTERN_SAMPLES: int = 1024
+
+
+def pattern_input_shape(input_kind: str, segment_seconds: float) -> tuple[int, ...]:
+    """Input shape to optimise when visualising a deep model's filters."""
+    from .features import deep_input_shape
+
+    if input_kind == "raw":
+        return (RAW_PATTERN_SAMPLES, 1)
+    return deep_input_shape(input_kind, segment_seconds)
 
 
 def gradcam_rows_time(heatmap: np.ndarray, input_kind: str) -> np.ndarray:

@@ -23,6 +23,7 @@ folder may be a ``gs://`` path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -174,6 +175,28 @@ def assign_splits(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         )
     check_no_leakage(table)
     return table
+
+
+def table_fingerprint(
+    table: pd.DataFrame, labels: Sequence[str], segment_seconds: float,
+    sample_rate: int = SAMPLE_RATE, synthetic_duration: float | None = None,
+) -> str:
+    """A hash of what featurisation depends on: tracks, labels, splits and segmenting.
+
+    Two tables with the same fingerprint give the same records, so a TFRecord
+    folder can be reused when its manifest's fingerprint matches.  Paths are
+    left out (the same dataset may sit elsewhere on another machine); synthetic
+    tracks count their seeds and rendered duration.
+    """
+    columns = [c for c in ("track_id", "label", "split", "seed") if c in table.columns]
+    rows = table[columns].astype(str).sort_values("track_id").to_numpy().tolist()
+    synthetic = "path" not in table.columns or table["path"].isna().any()
+    payload = {
+        "rows": rows, "columns": columns, "labels": [str(label) for label in labels],
+        "segment_seconds": float(segment_seconds), "sample_rate": int(sample_rate),
+        "synthetic_duration": float(synthetic_duration) if synthetic and synthetic_duration else None,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
 def default_audio_loader(duration: float = 10.0, sample_rate: int = SAMPLE_RATE) -> Callable[[Any], np.ndarray]:
@@ -349,6 +372,7 @@ def write_tfrecords(
         "track_ids": track_ids,
         "skipped_tracks": skipped,
         "n_skipped_tracks": len(skipped),
+        "fingerprint": table_fingerprint(table, labels, segment_seconds, sample_rate, synthetic_duration),
         "dataset": dict(dataset_info or {}),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -126,13 +126,17 @@ def test_live_page_reports_streaming_state():
 
 def test_example_picker_sets_shared_clip():
     at = _app()
-    at.get("selectbox")[0].select("Example song: waltz").run()
+    at.selectbox(key="example").select("Example song: waltz").run()
     assert not at.exception
     assert at.session_state["clip"].name == "waltz"
     assert any("waltz" in s for s in _texts(at, "success"))
     # the clip survives a page switch
     at = _open(at, LAB)
     assert at.session_state["clip"].name == "waltz"
+    # an upload replaces it and clears the picker, so the sidebar never shows a stale example
+    _upload(at, "tone.wav", _wav(_tone(4.0), 22050))
+    assert at.session_state["clip"].name == "tone.wav"
+    assert at.selectbox(key="example").value is None
 
 
 def test_recording_becomes_current_clip():
@@ -163,7 +167,7 @@ def test_classify_shows_every_real_model(real_entries, song_wav_bytes, real_song
     assert not at.get("error")
     markdown = " ".join(_texts(at, "markdown"))
     for entry in real_entries:
-        assert display_name(entry.card, entry.name) in markdown
+        assert display_name(entry.card, entry.name, short=True) in markdown
     metrics = {m.label: m.value for m in at.get("metric")}
     assert metrics["Models"] == str(len(real_entries))
     assert metrics["Time taken"].endswith(" s")
@@ -227,14 +231,16 @@ def test_lab_sliders_redraw_figures(slider, value, chart, swing):
     assert after["data"] != before["data"]
     if slider == "lab_n_mels":
         assert _trace_shape(before)[0] == 128 and _trace_shape(after)[0] == 64
-        assert len(_figures(at)["lab_filterbank"]["data"]) == 64
+        filter_ids = {i for trace in _figures(at)["lab_filterbank"]["data"] for i in trace["customdata"]
+                      if i is not None}
+        assert filter_ids == set(range(64))
     if slider == "lab_n_mfcc":
         assert _trace_shape(after)[0] == 13
     if slider == "lab_hop":
         assert _trace_shape(after)[1] < _trace_shape(before)[1]  # fewer frames
     if slider == "lab_fmax":
-        top = max(max(trace["x"]) if isinstance(trace["x"], list) else 0 for trace in after["data"])
-        assert top <= 4100
+        top = max(max(x for x in trace["x"] if x is not None) for trace in after["data"])
+        assert 3500 < top <= 4100
 
 
 def test_lab_teaching_sounds_and_comparison():
@@ -372,3 +378,68 @@ def test_long_file_is_truncated_with_a_note(tmp_path):
     assert at.session_state["clip"].clip.truncated
     notes = " ".join(_texts(at, "info") + _texts(at, "caption"))
     assert "Only the first 600 s of 601 s were analysed" in notes
+
+
+# --- the Streamlit-free helpers behind the pages ----------------------------------------------------
+
+
+def test_leaderboard_groups_by_dataset_and_label_set():
+    from genre_core.session import leaderboard, leaderboard_groups, protocol_title
+
+    def card(dataset, label_set, source, **metrics):
+        return {"data": {"dataset": dataset, "label_set": label_set, "source": source}, "kind": "classical",
+                "metrics": {k: {"accuracy": v, "macro_f1": v - 0.1} for k, v in metrics.items()},
+                "latency_ms_per_30s": 10.0, "size_bytes": 2_000_000}
+
+    cards = {"a": card("GTZAN", "gtzan10", "real", cv10=0.6), "b": card("GTZAN", "gtzan10", "real", cv10=0.8),
+             "c": card("synthetic", "synth7", "synthetic", test_track=0.9)}
+    table = leaderboard(cards)
+    assert list(table["model"]) == ["b", "a", "c"]  # best first within GTZAN
+    groups = leaderboard_groups(table)
+    assert [(d, l) for d, l, _ in groups] == [("GTZAN", "gtzan10"), ("synthetic", "synth7")]
+    gtzan = groups[0][2]
+    assert "10-fold CV accuracy" in gtzan and "test (per track) accuracy" not in gtzan
+    assert gtzan["size MB"].tolist() == [2.0, 2.0]
+    assert protocol_title("cv3") == "3-fold CV"
+
+
+def test_agreement_and_timeline_helpers():
+    from types import SimpleNamespace
+
+    from genre_core.session import agreement_summary, probability_matrix, spans_time
+
+    def pred(model, probs, windows=((0.0, 30.0),)):
+        return SimpleNamespace(model=model, labels=("a", "b", "c"), probabilities=np.array(probs),
+                               windows=list(windows))
+
+    preds = [pred("m1", [0.7, 0.2, 0.1]), pred("m2", [0.1, 0.8, 0.1]), pred("m3", [0.5, 0.4, 0.1])]
+    summary = agreement_summary(preds)
+    assert summary["majority"] == "a" and summary["n_agree"] == 2 and not summary["unanimous"]
+    assert summary["votes"] == {"a": 2, "b": 1} and not summary["tie"]
+    assert agreement_summary(preds[:2])["tie"]
+    models, labels, matrix = probability_matrix(preds)
+    assert models == ["m1", "m2", "m3"] and matrix.shape == (3, 3)
+    assert not spans_time(pred("x", [1, 0, 0], [(0.0, 30.0), (0.1, 30.1)]))
+    assert spans_time(pred("x", [1, 0, 0], [(0.0, 30.0), (15.0, 45.0)]))
+
+
+def test_gradcam_orientation_for_each_input_kind():
+    from genre_core.session import gradcam_rows_time, time_first
+
+    cam = np.arange(6, dtype=np.float32).reshape(3, 2)  # (frames, mels) for 'mel'
+    np.testing.assert_array_equal(gradcam_rows_time(cam, "mel"), cam.T)
+    np.testing.assert_array_equal(gradcam_rows_time(cam, "mel_image"), cam)
+    np.testing.assert_array_equal(gradcam_rows_time(cam, "mfcc"), cam.mean(axis=1))
+    assert gradcam_rows_time(np.ones(5), "raw").shape == (5,)
+    assert time_first("mel") and not time_first("mel_image")
+
+
+def test_clip_from_bytes_checks_size_before_decoding():
+    from genre_core.audio import AudioError
+    from genre_core.session import clip_from_bytes, content_hash
+
+    data = _wav(_tone(4.0), 22050)
+    current = clip_from_bytes(data, "tone.wav")
+    assert current.digest == content_hash(data) and current.notes == ()
+    with pytest.raises(AudioError, match="upload limit is 1 MB"):
+        clip_from_bytes(b"\0" * (1024 * 1024 + 1), "big.wav", limit_mb=1)

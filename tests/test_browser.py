@@ -93,18 +93,24 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser_page(server):
+def playwright(server):
+    """One Playwright driver for the module (a second sync driver in one thread is refused)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.goto(server)
-        yield page
-        context.close()
-        browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser_page(server, playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(server)
+    yield page
+    context.close()
+    browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +130,15 @@ def _wait_idle(page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
 
 
+def _shrink_png(path: Path) -> None:
+    """Re-save as a 256-colour palette PNG: a third of the size, no visible loss for these pages."""
+    from PIL import Image  # Pillow comes with Streamlit
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    palette.save(path, optimize=True)
+
+
 def _screenshot(page, name: str, tmp_dir: Path) -> Path:
     """Full-height screenshot: the main area scrolls internally, so grow the viewport to fit it."""
     height = page.evaluate(
@@ -135,6 +150,7 @@ def _screenshot(page, name: str, tmp_dir: Path) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target))
+    _shrink_png(target)
     shutil.copy(target, tmp_dir / target.name)
     page.set_viewport_size({"width": 1400, "height": 1000})
     return target
@@ -170,36 +186,33 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
     assert all(p.stat().st_size > 10_000 for p in shots)
 
 
-def test_live_page_streams_a_fake_microphone(server, tmp_path):
+def test_live_page_streams_a_fake_microphone(server, playwright, tmp_path):
     """Chromium's fake capture device (a beeping tone) streams over WebRTC on localhost."""
-    from playwright.sync_api import sync_playwright
-
     from genre_core.registry import default_registry
 
     if not default_registry().entries(real_only=True):
         pytest.skip("no real-data models in models/: the Live page has nothing to classify with")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
-            page = context.new_page()
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(server)
-            _wait_idle(page)
-            page.locator('[data-testid="stSidebarNavLink"]', has_text="Live").first.click()
-            page.get_by_role("heading", name="Live", exact=True).wait_for()
-            _wait_idle(page)
-            # The streamer is a component in an iframe; its START button opens the microphone.
-            page.frame_locator("iframe").first.get_by_role("button", name="START").click()
-            # Updates come every 2 s once 3 s of audio are buffered.
-            page.get_by_text("Update 2:", exact=False).wait_for(timeout=120_000)
-            assert page.locator(".js-plotly-plot").count() >= 2  # mel spectrogram + probability bars
-            assert not _errors_on_page(page)
-            page.screenshot(path=str(tmp_path / "live_streaming.png"))
-            page.frame_locator("iframe").first.get_by_role("button", name="STOP").click()
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    )
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(server)
+        _wait_idle(page)
+        page.locator('[data-testid="stSidebarNavLink"]', has_text="Live").first.click()
+        page.get_by_role("heading", name="Live", exact=True).wait_for()
+        _wait_idle(page)
+        # The streamer is a component in an iframe; its START button opens the microphone.
+        page.frame_locator("iframe").first.get_by_role("button", name="START").click()
+        # Updates come every 2 s once 3 s of audio are buffered.
+        page.get_by_text("Update 2:", exact=False).wait_for(timeout=120_000)
+        assert page.locator(".js-plotly-plot").count() >= 2  # mel spectrogram + probability bars
+        assert not _errors_on_page(page)
+        _screenshot(page, "live_streaming", tmp_path)
+        page.frame_locator("iframe").first.get_by_role("button", name="STOP").click()
+    finally:
+        browser.close()

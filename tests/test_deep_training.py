@@ -124,11 +124,15 @@ def test_bad_options_fail_with_a_message(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-def test_cli_lists_every_architecture():
+def test_cli_constants_match_the_library():
+    from genre_core.deep_training import DEEP_DATASETS
     from genre_core.models.deep import ARCHITECTURES
-    from train.deep import ARCHITECTURE_NAMES
+    from genre_core.tfrecords import DEFAULT_SEGMENT_SECONDS
+    from train.deep import ARCHITECTURE_NAMES, DATASETS
+    from train.deep import DEFAULT_SEGMENT_SECONDS as CLI_SEGMENT_SECONDS
 
     assert sorted(ARCHITECTURE_NAMES) == sorted(ARCHITECTURES)
+    assert DATASETS == DEEP_DATASETS and CLI_SEGMENT_SECONDS == DEFAULT_SEGMENT_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +158,8 @@ def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_sp
     )
     card = train_deep(config)
     assert card["data"]["source"] == "real" and card["labels"] == list(GTZAN_GENRES)
-    assert card["data"]["splits"]["train"]["tracks"] == 4 and "valid" not in card["data"]["splits"] and card["data"]["n_skipped_tracks"] == 0
+    splits = card["data"]["splits"]
+    assert splits["train"]["tracks"] == 4 and "valid" not in splits and card["data"]["n_skipped_tracks"] == 0
     # A 30 s clip in 3 s segments (the last aligned to the end): 11 segments.
     assert card["metrics"]["test_track"]["confusion_matrix"] is not None
     assert int(np.sum(card["metrics"]["test_segment"]["confusion_matrix"])) == 11
@@ -164,3 +169,25 @@ def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_sp
     probs = predictor.predict_inputs(predictor.prepare(synth_clip("swing", 0, 3.5), SAMPLE_RATE)[1])
     assert probs.shape == (2, 10)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_tfrecords_are_reused_only_when_they_fit(tmp_path):
+    from dataclasses import replace
+
+    from genre_core.deep_training import DeepTrainingConfig, prepare_tfrecords
+
+    config = DeepTrainingConfig(model="mfcc_dense", synthetic_per_style=3, synthetic_duration=3.0,
+                                tfrecords=str(tmp_path / "shared"), logdir=str(tmp_path / "logs"))
+    directory, first = prepare_tfrecords(config, "mfcc")
+    shard = sorted((tmp_path / "shared").glob("train-*.tfrecord"))[0]
+    stamp = shard.stat().st_mtime_ns
+    _, again = prepare_tfrecords(config, "mfcc")
+    assert again == first and shard.stat().st_mtime_ns == stamp  # reused, not rewritten
+
+    with pytest.raises(ValueError, match="other tracks"):
+        prepare_tfrecords(replace(config, synthetic_per_style=4), "mfcc")
+    with pytest.raises(ValueError, match="not 'mel'"):
+        prepare_tfrecords(config, "mel")
+    own, manifest = prepare_tfrecords(replace(config, tfrecords=None, synthetic_per_style=4), "mel")
+    assert own == str(tmp_path / "logs" / "synthetic_mfcc_dense" / "tfrecords")
+    assert manifest["kinds"] == ["mel"] and manifest["fingerprint"] != first["fingerprint"]

@@ -83,25 +83,41 @@ def test_filterbank_one_trace_per_filter_on_support():
     fb[1, 15:40] = 0.5
     fb[2, 500:600] = 0.2
     fig = plots.filterbank_figure(fb, freqs)
-    assert len(fig.data) == 3
-    assert len(fig.data[0].x) == 12  # 10 non-zero bins plus one neighbour each side
+    assert len(fig.data) == 2  # even and odd filters
+    even, odd = fig.data
+    # filter 0: 10 non-zero bins plus one neighbour each side, then a gap; filter 2 likewise
+    assert list(even.x).index(None) == 12
+    assert sorted({i for i in even.customdata if i is not None}) == [0, 2]
+    assert sorted({i for i in odd.customdata if i is not None}) == [1]
 
 
 def test_feature_map_figure_1d_and_2d():
     fig1 = plots.feature_map_figure(np.random.rand(100, 8))
     assert len(fig1.data) == 1 and np.asarray(fig1.data[0].z).shape == (8, 100)
     fig2 = plots.feature_map_figure(np.random.rand(20, 30, 12), max_filters=6, columns=3)
-    assert len(fig2.data) == 6
-    assert np.asarray(fig2.data[0].z).shape == (30, 20)  # time_first: time on x
+    (heat,) = fig2.data
+    # 2 rows × 3 columns of (30 mels × 20 frames) panels with 2-cell gaps (time on x)
+    assert np.asarray(heat.z).shape == (2 * 30 + 2, 3 * 20 + 4)
+    assert np.nanmax(np.asarray(heat.customdata, dtype=float)) == 5
+
+
+def test_mosaic_places_panels_top_left_first():
+    panels = [np.full((2, 3), float(i)) + np.eye(2, 3) for i in range(3)]
+    image, index = plots.mosaic(panels, columns=2, gap=1)
+    assert image.shape == (5, 7)
+    # panel 0 in the top row (highest rows, plotly draws row 0 at the bottom), panel 2 bottom-left
+    assert np.all(index[3:, :3] == 0) and np.all(index[:2, :3] == 2)
+    assert np.isnan(index[2]).all() and np.isnan(index[:, 3]).all()
+    assert np.nanmin(image) == 0 and np.nanmax(image) == 1  # each panel scaled to [0, 1]
 
 
 def test_pattern_figure_raw_and_images():
-    raw = plots.pattern_figure(np.random.rand(4, 500, 1))
-    assert len(raw.data) == 4 and raw.data[0].type == "scatter"
-    many = plots.pattern_figure(np.random.rand(64, 5000, 1), max_points=1024)
-    assert len(many.data) == 1 and np.asarray(many.data[0].z).shape == (64, 1024)
+    raw = plots.pattern_figure(np.random.rand(4, 5000, 1) - 0.5, max_points=1024)
+    assert len(raw.data) == 1 and np.asarray(raw.data[0].z).shape == (4, 1024)
     img = plots.pattern_figure(np.random.rand(5, 16, 16, 3), columns=3)
-    assert len(img.data) == 5 and img.data[0].type == "heatmap"
+    assert len(img.data) == 1 and np.asarray(img.data[0].z).shape == (2 * 16 + 2, 3 * 16 + 4)
+    mel = plots.pattern_figure(np.random.rand(3, 40, 8), columns=3)  # (n, frames, mels) → mels up
+    assert np.asarray(mel.data[0].z).shape == (8, 3 * 40 + 4)
 
 
 def test_resize_map_and_gradcam_overlay():

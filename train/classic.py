@@ -260,7 +260,7 @@ def run_protocols(
 
 
 def _architecture(name: str, params: dict[str, Any]) -> str:
-    from genre_core.models.classical import DISPLAY_NAMES, ENSEMBLE
+    from genre_core.models.classical import ENSEMBLE
 
     if name == "dense":
         return (f"log_var → Normalization → Dense({params['units']}, relu) → Dropout({params['dropout']:g}) "
@@ -269,7 +269,7 @@ def _architecture(name: str, params: dict[str, Any]) -> str:
         used = [f"{member}×{w}" for member, w in params["weights"].items() if w]
         return f"soft-voting ensemble of {', '.join(used)}"
     step = {"logreg": "LogisticRegression", "knn": "KNeighborsClassifier", "gnb": "GaussianNB",
-            "svm": "SVC(rbf) + sigmoid calibration"}[name]
+            "svm": "SVC(rbf) + temperature scaling"}[name]
     return f"{params.get('transform', 'none')} → StandardScaler → {step}"
 
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
-from genre_core.tfrecords import DEFAULT_SEGMENT_SECONDS
-
+# Literals rather than imports: building the parser (and --help) must not load TensorFlow.
+DEFAULT_SEGMENT_SECONDS: float = 3.0
 ARCHITECTURE_NAMES: tuple[str, ...] = ("cnn1d_raw", "mfcc_dense", "mobilenet_v2", "crnn", "parallel_cnn_rnn")
 DATASETS: tuple[str, ...] = ("gtzan", "fma", "folder", "synthetic")
 
@@ -121,6 +122,7 @@ def _print_summary(card: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say; returns the process exit status."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     from genre_core.deep_training import train_deep
     from genre_core.models.deep import PretrainedWeightsUnavailable
 

@@ -257,8 +257,8 @@ def tune(
     Returns
     -------
     TunedModel
-        The SVM's classifier step is then wrapped in a sigmoid
-        :class:`~sklearn.calibration.CalibratedClassifierCV` (Platt scaling on
+        The SVM's classifier step is then wrapped in a temperature-scaling
+        :class:`~sklearn.calibration.CalibratedClassifierCV` (fitted on
         inner-CV decision values) so that it has probabilities to vote with.
 
     Raises
@@ -285,7 +285,9 @@ def tune(
             cv_accuracy = float(search.best_score_)
         best = clone(pipeline).set_params(**params)
         if name == "svm":
-            best.set_params(model=CalibratedClassifierCV(best.named_steps["model"], method="sigmoid", cv=cv,
+            # Temperature scaling keeps the SVM's own decision (argmax) and gave a lower
+            # log-loss than per-class sigmoids in 10-fold CV on GTZAN.
+            best.set_params(model=CalibratedClassifierCV(best.named_steps["model"], method="temperature", cv=cv,
                                                          ensemble=False))
         best.fit(X, y)
     return TunedModel(best, _json_params(params), cv_accuracy, time.perf_counter() - started)
@@ -381,6 +383,8 @@ def fit_models(
     for name in names:
         if name == ENSEMBLE:
             out[name] = fit_ensemble(tuned, X, y, seed=seed)
+            # Its cost includes tuning the members it is built from.
+            out[name].seconds += sum(model.seconds for model in tuned.values())
         elif name == DENSE:
             from .dense import fit_dense
 
@@ -403,7 +407,7 @@ class UntrustedModelError(ValueError):
 ALLOWED_TYPES: frozenset[str] = frozenset({
     "genre_core.models.classical.log_variances",
     "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration._TemperatureScaling",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.utils._bunch.Bunch",
 })

@@ -28,8 +28,8 @@ UNITS: int = 100
 DROPOUT: float = 0.5
 L2: float = 1e-3
 EPOCHS: int = 100
-BATCH_SIZE: int = 64
-LEARNING_RATE: float = 1e-3
+BATCH_SIZE: int = 128
+LEARNING_RATE: float = 3e-3
 
 
 def build_dense_net(
