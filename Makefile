@@ -42,7 +42,7 @@ bench: install
 
 train-classic: install
 	$(BIN)/python -m train classic --data ../shared/data/gtzan/features_30_sec.csv \
-		--split-dir ../shared/data/gtzan/splits/fault_filtered --out models
+		--split-dir ../shared/data/gtzan/splits/fault_filtered --out models --n-jobs 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache logs

@@ -121,10 +121,10 @@ for index, (labels, group) in enumerate(group_by_labels(predictions).items()):
     elif summary["n_models"] > 1:
         voters = {label: [display_name(cards[m], m, short=True) for m, t in summary["top"].items() if t == label]
                   for label in summary["votes"]}
-        lead = "The models are split" if summary["tie"] else \
-            f"{summary['n_agree']} of {summary['n_models']} models say **{summary['majority']}**"
-        st.info(lead + ": " + "; ".join(f"**{label}** ({len(names)}: {', '.join(names)})"
-                                        for label, names in voters.items()) + ".")
+        lead = "The models are split." if summary["tie"] else \
+            f"{summary['n_agree']} of {summary['n_models']} models say **{summary['majority']}**."
+        st.info(lead + " Votes: " + "; ".join(f"**{label}**: {', '.join(names)}"
+                                              for label, names in voters.items()) + ".")
     models, label_list, matrix = probability_matrix(group)
     st.plotly_chart(plots.probability_matrix_figure([display_name(cards[m], m, short=True) for m in models],
                                                     label_list, matrix,

@@ -26,7 +26,7 @@ import shlex
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -326,8 +326,13 @@ def tensorboard_callback(log_dir: str | os.PathLike) -> keras.callbacks.Callback
     return keras.callbacks.TensorBoard(log_dir=str(log_dir), profile_batch=0)
 
 
-def read_history(csv_path: Path) -> dict[str, list[float]]:
-    """Per-epoch history from a ``CSVLogger`` file, across resumed runs (last row per epoch wins)."""
+def read_history(csv_path: Path) -> dict[str, list[float | None]]:
+    """Per-epoch history from a ``CSVLogger`` file, across resumed runs (last row per epoch wins).
+
+    ``learning_rate`` is renamed ``lr``; columns with no value in any epoch
+    (CSVLogger's ``NA`` validation columns of a run without validation data)
+    are left out.
+    """
     if not csv_path.is_file():
         return {}
     rows: dict[int, dict[str, str]] = {}
@@ -335,13 +340,21 @@ def read_history(csv_path: Path) -> dict[str, list[float]]:
         for row in csv.DictReader(f):
             if row.get("epoch", "").strip().isdigit():
                 rows[int(row["epoch"])] = row
-    history: dict[str, list[float]] = {"epoch": [e + 1 for e in sorted(rows)]}
-    keys = sorted({k for row in rows.values() for k in row if k and k != "epoch"})
-    for key in keys:
-        history["lr" if key == "learning_rate" else key] = [
-            float(rows[e][key]) if rows[e].get(key) not in (None, "") else None for e in sorted(rows)
-        ]
+    epochs = sorted(rows)
+    history: dict[str, list[float | None]] = {"epoch": [e + 1 for e in epochs]}
+    for key in sorted({k for row in rows.values() for k in row if k and k != "epoch"}):
+        values = [_as_float(rows[e].get(key)) for e in epochs]
+        if any(v is not None for v in values):
+            history["lr" if key == "learning_rate" else key] = values
     return history
+
+
+def _as_float(text: str | None) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 # --- evaluation ------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .audio import AudioError, frame_windows, load_audio
+from .audio import AudioError, load_audio
 from .constants import SAMPLE_RATE
 from .datasets import check_no_leakage, stratified_split
 from .datasets.table import SPLITS
@@ -61,13 +61,22 @@ _ARRAY_DTYPE = np.dtype("<f4")
 
 
 def segment_bounds(n_samples: int, sample_rate: int, segment_seconds: float) -> list[tuple[int, int]]:
-    """Sample ranges of the segments of a signal (hop = segment length).
+    """Sample ranges of the fixed-length segments of a signal (hop = segment length).
 
-    The last segment is aligned to the end of the signal, so the tail is
-    covered (see :func:`genre_core.audio.frame_windows`); a signal shorter than
-    one segment gives one range covering all of it.
+    Segments never exceed ``segment_seconds`` (a model's input has a fixed
+    size).  When the length is not a multiple of the segment, one more
+    segment aligned to the end covers the tail; a signal shorter than one
+    segment gives one range covering all of it (to be zero-padded).
     """
-    return frame_windows(n_samples, sample_rate, segment_seconds, segment_seconds)
+    if segment_seconds <= 0:
+        raise ValueError(f"segment_seconds must be positive, got {segment_seconds}")
+    length = int(round(segment_seconds * sample_rate))
+    if n_samples <= length:
+        return [(0, int(n_samples))]
+    starts = list(range(0, n_samples - length + 1, length))
+    if starts[-1] + length < n_samples:
+        starts.append(n_samples - length)
+    return [(s, s + length) for s in starts]
 
 
 def segment_signal(

@@ -36,6 +36,8 @@ PAGES = [
     ("Live", "Live", "live"),
 ]
 SERVER_START_TIMEOUT = 90
+#: Set by the server fixture, so a failing test can show what the server logged.
+SERVER_LOG: list[Path] = []
 PAGE_TIMEOUT_MS = 240_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -69,6 +71,7 @@ def server(tmp_path_factory):
     pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    SERVER_LOG[:] = [log_path]
     env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -160,8 +163,24 @@ def _errors_on_page(page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
 
 
-def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path):
+@pytest.fixture
+def diagnose(tmp_path):
+    """On failure, keep a screenshot of the browser and print the server log's tail."""
+    pages = []
+    yield pages.append
+    for index, page in enumerate(pages):
+        try:
+            page.screenshot(path=str(tmp_path / f"at_teardown_{index}.png"))
+        except Exception:  # the page may be gone; the log below still helps
+            pass
+    if SERVER_LOG and SERVER_LOG[0].exists():
+        print(f"--- streamlit log ({SERVER_LOG[0]}) ---")
+        print(SERVER_LOG[0].read_text(errors="replace")[-3000:])
+
+
+def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path, diagnose):
     page = browser_page
+    diagnose(page)
     _wait_idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload_file))
     # Classify is the default page: wait for the models' answer (or, on a
@@ -186,7 +205,7 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
     assert all(p.stat().st_size > 10_000 for p in shots)
 
 
-def test_live_page_streams_a_fake_microphone(server, playwright, tmp_path):
+def test_live_page_streams_a_fake_microphone(server, playwright, tmp_path, diagnose):
     """Chromium's fake capture device (a beeping tone) streams over WebRTC on localhost."""
     from genre_core.registry import default_registry
 
@@ -200,6 +219,7 @@ def test_live_page_streams_a_fake_microphone(server, playwright, tmp_path):
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
         page = context.new_page()
+        diagnose(page)
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.goto(server)
         _wait_idle(page)

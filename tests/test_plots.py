@@ -162,3 +162,10 @@ def test_probability_matrix_marks_top_label():
     fig = plots.probability_matrix_figure(["m1", "m2"], ["a", "b", "c"],
                                           np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))
     assert np.asarray(fig.data[0].text).tolist() == [["", "★", ""], ["★", "", ""]]
+
+
+def test_leaderboard_figure_axis_scale_follows_spread():
+    narrow = plots.leaderboard_figure(["a", "b"], [0.7, 0.8], [400.0, 560.0])
+    assert narrow.layout.xaxis.type != "log"
+    wide = plots.leaderboard_figure(["a", "b"], [0.7, 0.8], [45.0, 1100.0])
+    assert wide.layout.xaxis.type == "log" and 100 in wide.layout.xaxis.tickvals

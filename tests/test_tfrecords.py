@@ -57,6 +57,10 @@ def test_segment_signal_pads_short_clips_and_covers_the_tail():
     assert windows == [(0.0, 1.0)]
     assert len(segments[0]) == 3 * sr and segments[0][sr:].max() == 0.0 and segments[0][:sr].min() == 1.0
 
+    # Slightly longer than one segment: two full-length segments, never one long one.
+    windows, segments = segment_signal(np.ones(int(3.2 * sr), dtype=np.float32), sr, 3.0)
+    assert [len(s) for s in segments] == [3 * sr, 3 * sr] and windows[1][1] == pytest.approx(3.2)
+
     y = np.arange(int(7.5 * sr), dtype=np.float32)
     windows, segments = segment_signal(y, sr, 3.0)
     assert [w[0] for w in windows] == [0.0, 3.0, 4.5]

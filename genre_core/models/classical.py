@@ -122,14 +122,12 @@ def transform_name(step: Any) -> str:
     return type(step).__name__
 
 
-def make_pipeline(name: str, seed: int = 0) -> Pipeline:
-    """An untuned ``transform → StandardScaler → classifier`` pipeline.
+def make_pipeline(name: str) -> Pipeline:
+    """An untuned ``transform → StandardScaler → classifier`` pipeline (no transform yet).
 
     Parameters
     ----------
     name : {'logreg', 'knn', 'gnb', 'svm'}
-    seed : int
-        Seeds the quantile transform and the SVM's Platt scaling.
     """
     classifiers: dict[str, BaseEstimator] = {
         "logreg": LogisticRegression(C=0.3, max_iter=3000),
@@ -269,7 +267,7 @@ def tune(
     started = time.perf_counter()
     X = np.asarray(X, dtype=np.float64)
     y = check_training_labels(y)
-    pipeline = make_pipeline(name, seed)
+    pipeline = make_pipeline(name)
     grid = search_space(name, quick, seed)
     cv = inner_cv(y, seed=seed)
     n_settings = int(np.prod([len(v) for v in grid.values()]))
