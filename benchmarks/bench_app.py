@@ -40,11 +40,11 @@ from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR  # n
 
 TARGETS = {"clip_30s": 1.0, "song_5min": 3.0, "page_switch": 0.5}
 PAGES = {
-    "Classify": "app_pages/classify.py",
-    "Spectrogram lab": "app_pages/spectrogram_lab.py",
-    "Inside the CNN": "app_pages/inside_cnn.py",
-    "Compare models": "app_pages/compare_models.py",
-    "Live": "app_pages/live.py",
+    "Classify": "pages/classify.py",
+    "Spectrogram lab": "pages/spectrogram_lab.py",
+    "Inside the CNN": "pages/inside_cnn.py",
+    "Compare models": "pages/compare_models.py",
+    "Live": "pages/live.py",
 }
 
 

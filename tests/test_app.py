@@ -21,11 +21,11 @@ from genre_core.constants import PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.session import MAX_UPLOAD_MB, example_clip
 
 APP = str(PROJECT_ROOT / "app.py")
-CLASSIFY = "app_pages/classify.py"
-LAB = "app_pages/spectrogram_lab.py"
-CNN = "app_pages/inside_cnn.py"
-COMPARE = "app_pages/compare_models.py"
-LIVE = "app_pages/live.py"
+CLASSIFY = "pages/classify.py"
+LAB = "pages/spectrogram_lab.py"
+CNN = "pages/inside_cnn.py"
+COMPARE = "pages/compare_models.py"
+LIVE = "pages/live.py"
 PAGES = (CLASSIFY, LAB, CNN, COMPARE, LIVE)
 TIMEOUT = 240
 

@@ -178,6 +178,26 @@ def diagnose(tmp_path):
         print(SERVER_LOG[0].read_text(errors="replace")[-3000:])
 
 
+def test_direct_page_url_on_a_fresh_server_keeps_the_frame(server, playwright):
+    """The first request of a fresh server is a page URL: Streamlit's legacy pages/
+    mode runs that page file directly, and the page must still get the shared frame."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(f"{server}/spectrogram_lab")
+        page.get_by_role("heading", name="Spectrogram lab", exact=True).wait_for()
+        _wait_idle(page)
+        assert page.locator('[data-testid="stFileUploaderDropzoneInput"]').count() == 1
+        links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+        # no legacy "app" entry: exactly the five pages, in order (texts carry icon names first)
+        assert len(links) == len(PAGES)
+        assert all(text.strip().endswith(label) for text, (label, _, _) in zip(links, PAGES))
+        assert not _errors_on_page(page)
+    finally:
+        browser.close()
+
+
 def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path, diagnose):
     page = browser_page
     diagnose(page)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_pages._shared import clip_header, data_badge, get_predictor, model_entries, require_clip
+from pages._shared import ensure_app_frame
+from pages._shared import clip_header, data_badge, get_predictor, model_entries, require_clip
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.session import (
@@ -17,6 +18,8 @@ from genre_core.session import (
     time_first,
     top_k_text,
 )
+
+ensure_app_frame()
 
 FEATURE_MAPS = "Feature maps"
 PATTERNS = "What the filters look for"

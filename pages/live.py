@@ -7,11 +7,14 @@ import time
 
 import streamlit as st
 
-from app_pages._shared import get_predictor, model_entries
+from pages._shared import ensure_app_frame
+from pages._shared import get_predictor, model_entries
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.live import LiveResult, RollingAudioBuffer, analyse_snapshot, webrtc_blocker
 from genre_core.session import display_name, top_k_text
+
+ensure_app_frame()
 
 BUFFER_KEY = "live_buffer"
 NO_WEBRTC = ("Live streaming needs WebRTC, which is not available here{reason}. You can still record a clip "

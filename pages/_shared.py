@@ -13,8 +13,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes
-from genre_core.session import (
+from genre_core.live import preload_webrtc
+
+# A page may run before app.py (legacy pages/ mode); aiortc must load before TensorFlow.
+preload_webrtc()
+
+from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes  # noqa: E402
+from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
     ORIGIN_RECORDING,
     ORIGIN_UPLOAD,
@@ -230,3 +235,44 @@ def data_badge(entry_or_card: Any) -> None:
         st.badge(f"real data · {dataset}", icon=":material/verified:", color="green")
     else:
         st.badge("synthetic demo · trained on synthetic styles", icon=":material/science:", color="violet")
+
+
+# --- the app frame ------------------------------------------------------------------------------
+
+PAGE_FILES: tuple[tuple[str, str, str], ...] = (
+    ("pages/classify.py", "Classify", ":material/graphic_eq:"),
+    ("pages/spectrogram_lab.py", "Spectrogram lab", ":material/science:"),
+    ("pages/inside_cnn.py", "Inside the CNN", ":material/neurology:"),
+    ("pages/compare_models.py", "Compare models", ":material/leaderboard:"),
+    ("pages/live.py", "Live", ":material/mic:"),
+)
+
+
+def run_app() -> None:
+    """Navigation, the shared clip sidebar and banners, then the selected page."""
+    st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
+    pages = [
+        st.Page(path, title=title, icon=icon, default=(i == 0))
+        for i, (path, title, icon) in enumerate(PAGE_FILES)
+    ]
+    navigation = st.navigation(pages)
+    clip_sidebar()
+    error_banner()
+    navigation.run()
+
+
+def ensure_app_frame() -> None:
+    """Route through :func:`run_app` when Streamlit ran this page file directly.
+
+    Until ``st.navigation`` has run once in the process (and on every AppTest
+    run), Streamlit treats ``pages/`` as a legacy multipage folder and executes
+    a requested page without ``app.py``, which would drop the shared sidebar.
+    The flag below is Streamlit's own record of that mode; calling
+    :func:`run_app` switches to ``st.navigation``, which resolves the same page
+    by its URL and runs it inside the frame.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        run_app()
+        st.stop()

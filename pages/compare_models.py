@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_pages._shared import current_clip, data_badge, model_entries, predictions_for
+from pages._shared import ensure_app_frame
+from pages._shared import current_clip, data_badge, model_entries, predictions_for
 from genre_core import plots
 from genre_core.audio import AudioError
 from genre_core.session import (
@@ -19,6 +20,8 @@ from genre_core.session import (
     probability_matrix,
     protocol_title,
 )
+
+ensure_app_frame()
 
 HIDDEN = ["model", "dataset", "label_set", "source"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_pages._shared import clip_header, current_clip
+from pages._shared import ensure_app_frame
+from pages._shared import clip_header, current_clip
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.session import (
@@ -15,6 +16,8 @@ from genre_core.session import (
     spectral_views,
     teaching_sound_names,
 )
+
+ensure_app_frame()
 
 CURRENT = "Current clip"
 TEACHING = "Teaching sound"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import (
+from pages._shared import ensure_app_frame
+from pages._shared import (
     SHOW_SYNTH_KEY,
     clip_header,
     data_badge,
@@ -15,6 +16,8 @@ from app_pages._shared import (
 from genre_core import plots
 from genre_core.audio import AudioError
 from genre_core.session import card_dataset, display_name, group_by_labels, spans_time, top_k_text
+
+ensure_app_frame()
 
 COLUMNS = 3
 
