@@ -107,12 +107,25 @@ class _FrameFeatures:
     tempogram: np.ndarray
 
 
-def _harmonic_percussive_signals(D: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    D_harm, D_perc = hpss(D)
-    return (
-        librosa.istft(D_harm, hop_length=HOP_LENGTH, length=length, dtype=np.float32),
-        librosa.istft(D_perc, hop_length=HOP_LENGTH, length=length, dtype=np.float32),
+def _harmonic_percussive_signals(
+    D: np.ndarray, length: int, pool: ThreadPoolExecutor
+) -> tuple[np.ndarray, np.ndarray]:
+    """Harmonic and percussive time signals, as ``librosa.effects.hpss(y)``.
+
+    Same medians and soft mask as :func:`hpss`; the two median filters and the
+    two inverse STFTs each run on two threads, and the percussive mask is
+    ``1 - harmonic mask`` (librosa's two power-2 soft masks sum to one).
+    """
+    magnitude = np.abs(D)
+    harm_job = pool.submit(_median_filter, magnitude, HPSS_KERNEL, -1)
+    perc = _median_filter(magnitude, HPSS_KERNEL, -2)
+    harm = harm_job.result()
+    mask_harm = librosa.util.softmask(harm, perc, power=2.0, split_zeros=True)
+    harmonic_job = pool.submit(
+        librosa.istft, D * mask_harm, hop_length=HOP_LENGTH, length=length, dtype=np.float32
     )
+    percussive = librosa.istft(D * (1.0 - mask_harm), hop_length=HOP_LENGTH, length=length, dtype=np.float32)
+    return harmonic_job.result(), percussive
 
 
 #: Frames per block for frame-wise features: large arrays of a long track
@@ -249,10 +262,10 @@ def gtzan57_windows(
     bounds = frame_windows(len(y), sr, window_seconds, hop_seconds)
     frames = [_frame_range(s0, s1) for s0, s1 in bounds]
     # HPSS (two median filters and two inverse STFTs) is half the work and
-    # independent of the rest; numpy, scipy.fft and bottleneck release the GIL,
-    # so a second thread overlaps it with the other features.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hpss_job = pool.submit(_harmonic_percussive_signals, D, len(y))
+    # independent of the rest; numpy, scipy.fft and bottleneck release the GIL
+    # for most of it, so worker threads overlap it with the other features.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hpss_job = pool.submit(_harmonic_percussive_signals, D, len(y), pool)
         frame_features = _frame_features(y, sr, D)
         harmonic, percussive = hpss_job.result()
     rows = [

@@ -29,7 +29,7 @@ clip_header(current)
 
 entries = model_entries(include_synthetic=True)
 if not entries:
-    st.warning("No trained models were found in `models/`. Train one with `python -m train.classical` "
+    st.warning("No trained models were found in `models/`. Train one with `python -m train classic` "
                "(see the README), then reload this page.")
     st.stop()
 

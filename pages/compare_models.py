@@ -31,7 +31,7 @@ st.caption("Scores from each model's card, grouped by data set and label set: nu
 
 entries = model_entries(include_synthetic=True)
 if not entries:
-    st.warning("No trained models were found in `models/`. Train some with `python -m train.classical` and "
+    st.warning("No trained models were found in `models/`. Train some with `python -m train classic` and "
                "`python -m train.deep` (see the README), then reload this page.")
     st.stop()
 cards = {e.name: e.card for e in entries}

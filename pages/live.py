@@ -30,7 +30,7 @@ entries = model_entries(include_synthetic=False)
 fastest = sorted(entries, key=lambda e: e.card.get("latency_ms_per_30s") or float("inf"))[:2]
 if not entries:
     st.warning("No real-data models are installed in `models/`, so there is nothing to classify with. "
-               "Train one with `python -m train.classical` (see the README).")
+               "Train one with `python -m train classic` (see the README).")
     st.stop()
 
 c1, c2, c3 = st.columns([2, 1, 1])
