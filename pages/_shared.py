@@ -105,6 +105,16 @@ def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[
     return clip_predictions(current.digest, tuple(model_names), current.samples, current.sample_rate)
 
 
+def predictions_or_stop(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
+    """:func:`predictions_for`, or an error naming the clip and the end of this page's run."""
+    try:
+        return predictions_for(current, model_names)
+    except (AudioError, ValueError) as exc:
+        st.error(f"Could not classify {current.name}: {exc} Try a longer or louder clip.")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
 # --- the current clip ---------------------------------------------------------------------------
 
 

@@ -10,11 +10,10 @@ from pages._shared import (
     clip_header,
     data_badge,
     model_entries,
-    predictions_for,
+    predictions_or_stop,
     require_clip,
 )
 from genre_core import plots
-from genre_core.audio import AudioError
 from genre_core.session import card_dataset, display_name, group_by_labels, spans_time, top_k_text
 
 ensure_app_frame()
@@ -45,11 +44,7 @@ if not chosen:
     st.info("Only synthetic demo models are installed: switch on the toggle above to see them.")
     st.stop()
 
-try:
-    predictions, seconds = predictions_for(current, [e.name for e in chosen])
-except (AudioError, ValueError) as exc:
-    st.error(f"Could not classify {current.name}: {exc} Try a longer or louder clip.")
-    st.stop()
+predictions, seconds = predictions_or_stop(current, [e.name for e in chosen])
 
 entry_of = {e.name: e for e in chosen}
 n_windows = max((len(p.windows) for p in predictions), default=0)

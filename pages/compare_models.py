@@ -6,9 +6,8 @@ import numpy as np
 import streamlit as st
 
 from pages._shared import ensure_app_frame
-from pages._shared import current_clip, data_badge, model_entries, predictions_for
+from pages._shared import current_clip, data_badge, model_entries, predictions_or_stop
 from genre_core import plots
-from genre_core.audio import AudioError
 from genre_core.session import (
     agreement_summary,
     card_notes,
@@ -109,11 +108,7 @@ chosen = [e for e in entries if e.is_real_data or include_synthetic]
 if not chosen:
     st.info("Only synthetic demo models are installed: switch on the toggle above to compare them on this clip.")
     st.stop()
-try:
-    predictions, _ = predictions_for(current, [e.name for e in chosen])
-except (AudioError, ValueError) as exc:
-    st.error(f"Could not classify {current.name}: {exc} Try a longer or louder clip.")
-    st.stop()
+predictions, _ = predictions_or_stop(current, [e.name for e in chosen])
 for index, (labels, group) in enumerate(group_by_labels(predictions).items()):
     summary = agreement_summary(group)
     first_card = cards[group[0].model]
