@@ -37,6 +37,7 @@ import pandas as pd
 import tensorflow as tf
 
 from .constants import FMA_SMALL_GENRES, GTZAN_GENRES, SAMPLE_RATE
+from .models.deep import ArchitectureSpec
 from .tfrecords import (
     DEFAULT_SEGMENT_SECONDS,
     ReadStats,
@@ -264,13 +265,13 @@ class Throughput(keras.callbacks.Callback):
         self.rates: list[float] = []
         self._start = self._end = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._start = self._end = time.perf_counter()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._end = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self._end > self._start:
             self.rates.append(self.examples_per_epoch / (self._end - self._start))
 
@@ -279,51 +280,6 @@ class Throughput(keras.callbacks.Callback):
         """Median over epochs, leaving out the first (it also traces the graph and fills the cache)."""
         steady = self.rates[1:] or self.rates
         return round(float(np.median(steady)), 1) if steady else None
-
-
-class EpochScalars(keras.callbacks.Callback):
-    """Per-epoch scalars in TensorBoard's event format, without the tensorboard package.
-
-    Writes what ``tf.summary.scalar`` would (a tensor summary tagged for the
-    scalars dashboard) with the core ``tf.summary.write`` op, into
-    ``log_dir/train`` and ``log_dir/validation`` as Keras's callback does.
-    """
-
-    def __init__(self, log_dir: str | os.PathLike) -> None:
-        super().__init__()
-        from tensorflow.core.framework import summary_pb2
-
-        self.log_dir = Path(log_dir)
-        self._metadata = summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
-        )
-        self._writers: dict[str, Any] = {}
-
-    def on_train_begin(self, logs=None):
-        self._writers = {name: tf.summary.create_file_writer(str(self.log_dir / name))
-                         for name in ("train", "validation")}
-
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            writer = self._writers["validation" if key.startswith("val_") else "train"]
-            with writer.as_default():
-                tf.summary.write(f"epoch_{key.removeprefix('val_')}", tf.constant(float(value)),
-                                 step=epoch, metadata=self._metadata)
-        for writer in self._writers.values():
-            writer.flush()
-
-    def on_train_end(self, logs=None):
-        for writer in self._writers.values():
-            writer.close()
-
-
-def tensorboard_callback(log_dir: str | os.PathLike) -> keras.callbacks.Callback:
-    """Keras's TensorBoard callback when the tensorboard package is installed, else :class:`EpochScalars`."""
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        return EpochScalars(log_dir)
-    return keras.callbacks.TensorBoard(log_dir=str(log_dir), profile_batch=0)
 
 
 def read_history(csv_path: Path) -> dict[str, list[float | None]]:
@@ -360,7 +316,9 @@ def _as_float(text: str | None) -> float | None:
 # --- evaluation ------------------------------------------------------------------------
 
 
-def predict_split(model, spec, dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict_split(
+    model: keras.Model, spec: ArchitectureSpec, dataset: tf.data.Dataset
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Segment probabilities, integer labels and track ids of an evaluation dataset.
 
     ``dataset`` yields ``(x, label, track_id)`` in a deterministic order.
@@ -397,7 +355,7 @@ def evaluate_segments_and_tracks(
 # --- saving ------------------------------------------------------------------------------
 
 
-def save_model_artifact(model, path: Path) -> int:
+def save_model_artifact(model: keras.Model, path: Path) -> int:
     """Save weights and architecture as ``.keras`` without optimizer state; returns the size in bytes.
 
     The optimizer's moment estimates would double or triple a shipped file
@@ -562,7 +520,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
                                           min_lr=1e-6),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
-        tensorboard_callback(run_dir),
+        keras.callbacks.TensorBoard(log_dir=str(run_dir), profile_batch=0),
         throughput,
     ]
     verbose = config.verbose if config.verbose is not None else (1 if sys.stdout.isatty() else 2)

@@ -22,6 +22,10 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from genre_core.deep_training import DeepTrainingConfig
 
 # Literals rather than imports: building the parser (and --help) must not load TensorFlow.
 DEFAULT_SEGMENT_SECONDS: float = 3.0
@@ -92,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: bar on a tty)")
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> DeepTrainingConfig:
     """The :class:`~genre_core.deep_training.DeepTrainingConfig` of parsed arguments."""
     from genre_core.deep_training import DeepTrainingConfig
 
