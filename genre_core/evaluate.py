@@ -89,6 +89,13 @@ def _as_dict(fitted: Any) -> dict[str, Any]:
     return dict(fitted) if isinstance(fitted, Mapping) else {"model": fitted}
 
 
+def _only_model(results: dict[str, dict[str, Any]], plural: str) -> dict[str, Any]:
+    """The metrics of a single-model protocol run; several models belong to ``plural``."""
+    if len(results) != 1:
+        raise ValueError(f"fit returned {len(results)} models; use {plural}")
+    return next(iter(results.values()))
+
+
 def cross_validate_models(
     fit: FitFunction,
     X: np.ndarray,
@@ -154,10 +161,7 @@ def cross_validate_model(
     progress: bool = False,
 ) -> dict[str, Any]:
     """k-fold protocol for one model: :func:`cross_validate_models` for a single estimator."""
-    results = cross_validate_models(fit, X, y, folds, labels, progress)
-    if len(results) != 1:
-        raise ValueError(f"fit returned {len(results)} models; use cross_validate_models")
-    return next(iter(results.values()))
+    return _only_model(cross_validate_models(fit, X, y, folds, labels, progress), "cross_validate_models")
 
 
 def holdout_evaluate_models(
@@ -190,10 +194,9 @@ def holdout_evaluate(
     labels: Sequence[str],
 ) -> dict[str, Any]:
     """Hold-out protocol for one model; see :func:`holdout_evaluate_models`."""
-    results = holdout_evaluate_models(fit, X_train, y_train, X_test, y_test, labels)
-    if len(results) != 1:
-        raise ValueError(f"fit returned {len(results)} models; use holdout_evaluate_models")
-    return next(iter(results.values()))
+    return _only_model(
+        holdout_evaluate_models(fit, X_train, y_train, X_test, y_test, labels), "holdout_evaluate_models"
+    )
 
 
 def vote_tracks(track_ids: Sequence[Any], segment_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
