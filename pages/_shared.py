@@ -99,10 +99,24 @@ def clip_predictions(digest: str, model_names: tuple[str, ...], _samples: np.nda
 
 
 def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
-    """Cached predictions of ``model_names`` on the current clip."""
-    if not model_names:
-        return [], 0.0
-    return clip_predictions(current.digest, tuple(model_names), current.samples, current.sample_rate)
+    """Cached predictions of ``model_names`` on the current clip, in that order.
+
+    Models are cached in groups that share an input (e.g. all GTZAN-57 models),
+    so adding the synthetic models, or another page asking for a different set,
+    reuses the features already computed for the others.
+    """
+    groups: dict[Any, list[str]] = {}
+    for name in model_names:
+        groups.setdefault(get_predictor(name).input_key, []).append(name)
+    by_name: dict[str, Any] = {}
+    seconds = 0.0
+    for names in groups.values():
+        predictions, taken = clip_predictions(
+            current.digest, tuple(sorted(names)), current.samples, current.sample_rate
+        )
+        by_name.update((p.model, p) for p in predictions)
+        seconds += taken
+    return [by_name[name] for name in model_names], seconds
 
 
 def predictions_or_stop(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
