@@ -7,7 +7,7 @@ read nothing else.
 
 Required keys (see :data:`REQUIRED_KEYS`)::
 
-    name, display_name, kind ("classical" | "dense" | "deep"), architecture,
+    name, display_name, kind ("classical" | "dense" | "deep" | "tagger"), architecture,
     framework ("sklearn" | "keras"), artifact (file name in the model folder),
     data {dataset, source ("real" | "synthetic"), description, n_tracks, label_set},
     input {kind, window_seconds, hop_seconds, sample_rate, shape},
@@ -32,7 +32,7 @@ from typing import Any
 from .constants import FMA_SMALL_GENRES, GTZAN_GENRES
 
 CARD_FILE: str = "card.json"
-KINDS: tuple[str, ...] = ("classical", "dense", "deep")
+KINDS: tuple[str, ...] = ("classical", "dense", "deep", "tagger")
 FRAMEWORKS: tuple[str, ...] = ("sklearn", "keras")
 SOURCES: tuple[str, ...] = ("real", "synthetic")
 REQUIRED_KEYS: tuple[str, ...] = (

@@ -43,6 +43,9 @@ class Prediction:
     window_probabilities : np.ndarray, shape (n_windows, n_labels)
     seconds : float
         Time taken, including this model's share of input preparation.
+    multi_label : bool
+        True for taggers: each label's probability is independent (sigmoid),
+        so rows need not sum to 1 and several tags can be likely at once.
     """
 
     model: str
@@ -51,6 +54,7 @@ class Prediction:
     windows: Windows = field(default_factory=list)
     window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     seconds: float = 0.0
+    multi_label: bool = False
 
     @property
     def genre(self) -> str:
@@ -132,6 +136,7 @@ def predict_samples(
                 windows=list(windows),
                 window_probabilities=probs,
                 seconds=prepare_share + time.perf_counter() - started,
+                multi_label=bool(getattr(predictor, "multi_label", False)),
             )
     return [r for r in results if r is not None]
 
@@ -155,6 +160,9 @@ def soft_vote(predictions: Sequence[Prediction], name: str = "soft_vote") -> Pre
     if not predictions:
         raise ValueError("soft_vote needs at least one prediction")
     labels = tuple(predictions[0].labels)
+    if any(p.multi_label for p in predictions):
+        raise ValueError("soft_vote averages genre classifiers; taggers' independent tag probabilities "
+                         "are compared through genre_core.tags.crosswalk instead")
     for p in predictions[1:]:
         if tuple(p.labels) != labels:
             raise ValueError(

@@ -64,6 +64,10 @@ class ModelEntry:
 
 def _loader_for(card: dict[str, Any]) -> Any:
     """The ``load_predictor(directory, card)`` function for a card's kind."""
+    if card["kind"] == "tagger":
+        from .models.tagger import load_predictor as load_tagger
+
+        return load_tagger
     if card["kind"] == "deep":
         try:
             module = importlib.import_module("genre_core.models.deep_predictor")
