@@ -465,6 +465,90 @@ def deep_input(kind: str, y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     raise ValueError(f"unknown deep input kind {kind!r}; choose from {DEEP_INPUT_KINDS}")
 
 
+# --- musicnn's input: the pretrained taggers' log-mel patches --------------------------
+
+#: Sample rate, FFT size, hop and mel bands the musicnn / VGG taggers were trained with.
+MUSICNN_SAMPLE_RATE: int = 16000
+MUSICNN_N_FFT: int = 512
+MUSICNN_HOP_LENGTH: int = 256
+MUSICNN_N_MELS: int = 96
+#: Frames per input patch: ``librosa.time_to_frames(3, ...) + 1`` as musicnn computes it (2.992 s).
+MUSICNN_PATCH_FRAMES: int = 187
+
+
+def musicnn_logmel(y: np.ndarray, sr: int = MUSICNN_SAMPLE_RATE) -> np.ndarray:
+    """musicnn's log-compressed mel spectrogram, time first, shape (frames, 96), float32.
+
+    ``log10(10000 * mel + 1)`` of librosa's mel power spectrogram at 16 kHz
+    (n_fft 512, hop 256, 96 bands), as the MSD/MTT taggers were trained.
+
+    The original rounds the mel power to float16 and then computes in float16;
+    under numpy 2 that overflows (10000 * x > 65504) to inf in about 1 % of
+    bins.  We keep the float16 rounding the weights were trained with but do
+    the arithmetic in float32.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Mono signal at ``sr``, which must be 16000.
+    sr : int
+
+    Returns
+    -------
+    np.ndarray, shape (1 + n_samples // 256, 96), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> musicnn_logmel(y).shape
+    (63, 96)
+    """
+    if int(sr) != MUSICNN_SAMPLE_RATE:
+        raise ValueError(f"musicnn_logmel needs {MUSICNN_SAMPLE_RATE} Hz audio, got {sr} Hz; resample first")
+    power = librosa.feature.melspectrogram(
+        y=np.asarray(y, dtype=np.float32), sr=MUSICNN_SAMPLE_RATE, hop_length=MUSICNN_HOP_LENGTH,
+        n_fft=MUSICNN_N_FFT, n_mels=MUSICNN_N_MELS,
+    ).T
+    rounded = power.astype(np.float16).astype(np.float32)
+    return np.log10(10000.0 * rounded + 1.0).astype(np.float32)
+
+
+def musicnn_patch_starts(n_frames: int, patch_frames: int = MUSICNN_PATCH_FRAMES,
+                         hop_frames: int | None = None) -> np.ndarray:
+    """First frame of each whole patch, as musicnn's ``batch_data`` cuts them.
+
+    Patches never run past the end: a tail shorter than a patch is not analysed,
+    and a spectrogram shorter than one patch gives no patch at all.
+
+    Examples
+    --------
+    >>> musicnn_patch_starts(400).tolist()
+    [0, 187]
+    >>> musicnn_patch_starts(400, hop_frames=100).tolist()
+    [0, 100, 200]
+    """
+    hop = int(hop_frames or patch_frames)
+    return np.arange(0, max(int(n_frames) - patch_frames + 1, 0), hop, dtype=np.int64)
+
+
+def musicnn_patches(logmel: np.ndarray, patch_frames: int = MUSICNN_PATCH_FRAMES,
+                    hop_frames: int | None = None) -> np.ndarray:
+    """Cut a :func:`musicnn_logmel` spectrogram into patches, shape (n_patches, patch_frames, 96).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> musicnn_patches(np.zeros((400, 96), np.float32)).shape
+    (2, 187, 96)
+    """
+    starts = musicnn_patch_starts(len(logmel), patch_frames, hop_frames)
+    if len(starts) == 0:
+        return np.zeros((0, patch_frames, logmel.shape[1]), dtype=np.float32)
+    index = starts[:, None] + np.arange(patch_frames)[None, :]
+    return np.ascontiguousarray(logmel[index], dtype=np.float32)
+
+
 def deep_input_shape(kind: str, segment_seconds: float, sr: int = SAMPLE_RATE) -> tuple[int, ...]:
     """Shape of :func:`deep_input` for a segment of the given length."""
     frames = 1 + int(round(segment_seconds * sr)) // HOP_LENGTH
