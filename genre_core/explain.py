@@ -24,7 +24,13 @@ INPUT_RANGES: dict[str, tuple[float, float]] = {
     "mfcc": (-1.0, 1.0),
     "mel": (0.0, 1.0),
     "mel_image": (0.0, 1.0),
+    # log10(10000 * mel + 1): 0 is silence; loud music peaks near 5.
+    "musicnn_logmel": (0.0, 5.0),
 }
+#: Model names (``keras.Model.name``) of the pretrained taggers, which take musicnn's log-mel.
+TAGGER_MODEL_NAMES: tuple[str, ...] = ("musicnn", "vgg")
+#: File beside a model holding its precomputed activation-maximisation patterns.
+PATTERNS_FILE: str = "patterns.npz"
 #: How many filters of the last convolution :func:`first_and_last_block_filters` shows.
 LAST_LAYER_FILTERS: int = 24
 
@@ -53,6 +59,14 @@ def _locate(model: keras.Model, name: str) -> keras.Model:
     )
 
 
+def _score_tensor(model: keras.Model) -> Any:
+    """The tensor whose gradient Grad-CAM follows: the logits before a final sigmoid layer, else the output."""
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Activation) and getattr(last.activation, "__name__", "") == "sigmoid":
+        return last.input
+    return model.outputs[0]
+
+
 def _softmax_head(model: keras.Model) -> keras.layers.Dense | None:
     """The final Dense layer when it applies a softmax (its logits are then computed by hand)."""
     last = model.layers[-1]
@@ -79,7 +93,7 @@ class _Probe:
             raise ValueError("explanations support single-input models only")
         self.with_scores = with_scores
         self.head = _softmax_head(model) if with_scores else None
-        score_tensor = (self.head.input if self.head is not None else model.outputs[0]) if with_scores else None
+        score_tensor = (self.head.input if self.head is not None else _score_tensor(model)) if with_scores else None
         owners = {_locate(model, name) for name in layer_names}
         if len(owners) > 1:
             raise ValueError("the requested layers must all lie in the same (possibly nested) model")
@@ -163,6 +177,8 @@ def input_value_range(model: keras.Model) -> tuple[float, float]:
     Models that are not one of :data:`~genre_core.models.deep.ARCHITECTURES`
     are assumed to take unit-range spectrograms, (0, 1).
     """
+    if model.name in TAGGER_MODEL_NAMES:
+        return INPUT_RANGES["musicnn_logmel"]
     spec = ARCHITECTURES.get(model.name)
     return INPUT_RANGES[spec.input_kind] if spec is not None else (0.0, 1.0)
 
@@ -382,3 +398,49 @@ def grad_cam(model: keras.Model, x: np.ndarray, class_index: int, layer_name: st
         cam = tf.image.resize(cam[..., None], batch.shape[1:3], method="bilinear").numpy()[..., 0]
     peak = float(cam.max())
     return (cam / peak if peak > 0 else np.zeros_like(cam)).astype(np.float32)
+
+
+def store_patterns(model: keras.Model, model_dir: Any, *, architecture: str | None = None,
+                   steps: int = 30, seed: int = 0) -> Any:
+    """Compute the activation-maximisation patterns the app shows and save them beside the model.
+
+    They depend only on the weights, so they are computed once (at training or
+    import time) instead of on every page view.  The layers and filters are
+    those of :func:`first_and_last_block_filters`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<model_dir>/patterns.npz`` with, per layer ``L``: ``L/filters`` (int
+        indices), ``L/patterns`` (n_filters, *input_shape) and ``L/activation``
+        (each pattern's mean activation of its filter); plus ``steps`` and ``seed``.
+    """
+    from pathlib import Path
+
+    first, first_filters, last, last_filters = first_and_last_block_filters(model)
+    arrays: dict[str, np.ndarray] = {"steps": np.array(steps), "seed": np.array(seed),
+                                     "layers": np.array([first, last])}
+    for layer, filters in ((first, first_filters), (last, last_filters)):
+        patterns = activation_maximization(model, layer, filters, steps=steps, seed=seed)
+        arrays[f"{layer}/filters"] = np.array(filters, dtype=np.int32)
+        arrays[f"{layer}/patterns"] = patterns.astype(np.float16)
+        arrays[f"{layer}/activation"] = filter_activation(model, layer, patterns, filters).astype(np.float32)
+    path = Path(model_dir) / PATTERNS_FILE
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def load_patterns(model_dir: Any) -> dict[str, tuple[list[int], np.ndarray]] | None:
+    """Precomputed patterns from :func:`store_patterns`: layer → (filter indices, patterns), or None.
+
+    Read with ``allow_pickle=False``: the file holds plain arrays only.
+    """
+    from pathlib import Path
+
+    path = Path(model_dir) / PATTERNS_FILE
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return {str(layer): ([int(i) for i in data[f"{layer}/filters"]],
+                             data[f"{layer}/patterns"].astype(np.float32))
+                for layer in data["layers"]}

@@ -19,6 +19,8 @@ from types import ModuleType
 COMMANDS: dict[str, tuple[str, str]] = {
     "classic": ("train.classic", "feature models (logreg, kNN, naive Bayes, SVM, ensemble, dense net)"),
     "deep": ("train.deep", "deep models on raw audio, MFCCs or mel spectrograms"),
+    "import-musicnn": ("train.import_musicnn", "convert the pretrained musicnn / VGG taggers (MSD, MTT)"),
+    "transfer": ("train.transfer", "a genre head on a pretrained tagger's embeddings"),
 }
 
 

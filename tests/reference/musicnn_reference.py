@@ -4,7 +4,9 @@ Run in a separate process with ``TF_USE_LEGACY_KERAS=1`` and ``tf-keras``
 installed, since musicnn's code needs ``tf.compat.v1.layers`` and switches
 TensorFlow out of eager mode on import::
 
-    TF_USE_LEGACY_KERAS=1 python tests/reference/musicnn_reference.py clip16k.wav MSD_musicnn out.npz
+    TF_USE_LEGACY_KERAS=1 python tests/reference/musicnn_reference.py MSD_musicnn out_dir a.wav b.wav ...
+
+writes ``out_dir/<stem>.npz`` (``taggram``, ``labels``, ``embedding``) for each file.
 
 The one change to the original: ``batch_data`` rounds the mel power to float16
 as the original does, but computes the log in float32.  Under numpy 2 the
@@ -33,16 +35,19 @@ def fixed_batch_data(audio_file, n_frames, overlap):
     return batch, audio_rep
 
 
-def main(audio_file: str, model: str, out: str) -> None:
+def main(model: str, out_dir: str, *audio_files: str) -> None:
+    from pathlib import Path
+
     from musicnn import extractor
 
     extractor.batch_data = fixed_batch_data
-    taggram, labels, features = extractor.extractor(audio_file, model=model, input_length=3,
-                                                    input_overlap=False, extract_features=True)
-    embedding = features["pool5"] if "vgg" in model else features["penultimate"]
-    np.savez(out, taggram=taggram, labels=np.array(labels),
-             embedding=np.asarray(embedding).reshape(len(taggram), -1))
+    for audio_file in audio_files:
+        taggram, labels, features = extractor.extractor(audio_file, model=model, input_length=3,
+                                                        input_overlap=False, extract_features=True)
+        embedding = features["pool5"] if "vgg" in model else features["penultimate"]
+        np.savez(Path(out_dir) / f"{Path(audio_file).stem}.npz", taggram=taggram, labels=np.array(labels),
+                 embedding=np.asarray(embedding).reshape(len(taggram), -1))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])

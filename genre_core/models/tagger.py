@@ -1,0 +1,174 @@
+"""A pretrained music tagger (musicnn or VGG, MSD or MTT) as a :class:`~genre_core.models.base.Predictor`.
+
+The clip is resampled to 16 kHz, turned into musicnn's log-mel spectrogram by
+:func:`genre_core.features.musicnn_logmel` and cut into 3 s patches (187
+frames) exactly as the original ``musicnn`` extractor cuts them.  Each patch
+gives 50 independent tag probabilities; the track's are their mean, as
+``musicnn.tagger.top_tags`` computes them.
+
+All taggers share one input (``input_key``), so the spectrogram is computed
+once per clip for all four.
+
+Examples
+--------
+>>> from genre_core.registry import default_registry
+>>> tagger = default_registry().load("msd_musicnn")
+>>> tagger.multi_label, len(tagger.labels), tagger.embedding_sizes()
+(True, 50, {'penultimate': 200, 'pooled': 1506})
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+
+from ..features import (
+    MUSICNN_HOP_LENGTH, MUSICNN_PATCH_FRAMES, MUSICNN_SAMPLE_RATE, musicnn_logmel, musicnn_patch_starts,
+    musicnn_patches,
+)
+from .base import Windows
+
+#: Patches per forward pass: bounds memory on long songs.
+PREDICT_BATCH: int = 16
+#: Embedding layers a tagger offers for transfer learning, per architecture: name → layer.
+EMBEDDING_LAYERS: dict[str, dict[str, str]] = {
+    "musicnn": {"penultimate": "penultimate", "pooled": "pooled"},
+    "vgg": {"pool5": "pool5_flat"},
+}
+INPUT_KIND: str = "musicnn_logmel"
+
+
+def to_tagger_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Mono float32 samples at the taggers' 16 kHz (soxr HQ resampling when needed)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim != 1 or samples.size == 0:
+        raise ValueError(f"expected a non-empty mono signal, got shape {samples.shape}")
+    if int(sample_rate) != MUSICNN_SAMPLE_RATE:
+        samples = soxr.resample(samples, int(sample_rate), MUSICNN_SAMPLE_RATE, quality="HQ").astype(np.float32)
+    return samples
+
+
+def tagger_inputs(samples: np.ndarray, sample_rate: int, hop_frames: int | None = None
+                  ) -> tuple[Windows, np.ndarray]:
+    """Patches of a clip and their time spans.
+
+    A clip shorter than one patch (2.992 s) is zero-padded to one patch, so
+    even a short recording gets a prediction.
+
+    Returns
+    -------
+    windows : list of (start_s, end_s)
+    patches : np.ndarray, shape (n_patches, 187, 96), float32
+    """
+    y = to_tagger_rate(samples, sample_rate)
+    needed = (MUSICNN_PATCH_FRAMES - 1) * MUSICNN_HOP_LENGTH
+    if y.size < needed:
+        y = np.pad(y, (0, needed - y.size))
+    logmel = musicnn_logmel(y, MUSICNN_SAMPLE_RATE)
+    starts = musicnn_patch_starts(len(logmel), hop_frames=hop_frames)
+    seconds = MUSICNN_HOP_LENGTH / MUSICNN_SAMPLE_RATE
+    windows = [(float(s * seconds), float((s + MUSICNN_PATCH_FRAMES) * seconds)) for s in starts]
+    return windows, musicnn_patches(logmel, hop_frames=hop_frames)
+
+
+class TaggerPredictor:
+    """A loaded pretrained tagger.
+
+    Attributes
+    ----------
+    name : str
+    labels : tuple of str
+        The 50 tags, in output order.
+    card : dict
+    input_key : tuple
+        Shared by every tagger: one spectrogram pass serves all of them.
+    multi_label : bool
+        Always True: tag probabilities are independent.
+    model : keras.Model
+    architecture : {'musicnn', 'vgg'}
+    directory : Path
+    """
+
+    multi_label = True
+
+    def __init__(self, model: Any, card: dict[str, Any], name: str, directory: Path) -> None:
+        self.model = model
+        self.card = card
+        self.name = name
+        self.directory = Path(directory)
+        self.labels = tuple(card["labels"])
+        self.architecture = str(card["architecture"])
+        self.input_key = (INPUT_KIND, MUSICNN_PATCH_FRAMES)
+        self._embedders: dict[str, Any] = {}
+        expected = (MUSICNN_PATCH_FRAMES, int(card["input"]["shape"][1]))
+        actual = tuple(int(d) for d in model.input_shape[1:])
+        if actual != expected or int(model.output_shape[-1]) != len(self.labels):
+            raise ValueError(f"model {name!r} maps {actual} to {model.output_shape[-1]} outputs, "
+                             f"but its card says {expected} to {len(self.labels)} tags")
+
+    def prepare(self, samples: np.ndarray, sample_rate: int) -> tuple[Windows, np.ndarray]:
+        """Patches of the clip; see :func:`tagger_inputs`."""
+        return tagger_inputs(samples, sample_rate)
+
+    def _batched(self, function: Any, inputs: np.ndarray) -> np.ndarray:
+        inputs = np.asarray(inputs, dtype=np.float32)
+        # Direct calls on small batches: no per-call tf.data set-up as in model.predict.
+        outputs = [np.asarray(function(inputs[i:i + PREDICT_BATCH], training=False))
+                   for i in range(0, len(inputs), PREDICT_BATCH)]
+        return np.concatenate(outputs) if outputs else np.zeros((0, *function.output_shape[1:]), np.float32)
+
+    def predict_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """Tag probabilities per patch, shape (n_patches, 50), each in [0, 1]."""
+        return self._batched(self.model, inputs)
+
+    def embedding_sizes(self) -> dict[str, int]:
+        """Embedding name → its length, for this architecture."""
+        return {key: int(np.prod(self.model.get_layer(layer).output.shape[1:]))
+                for key, layer in EMBEDDING_LAYERS[self.architecture].items()}
+
+    def embed(self, inputs: np.ndarray, layer: str | None = None) -> np.ndarray:
+        """Per-patch embeddings for transfer learning, shape (n_patches, size).
+
+        Parameters
+        ----------
+        inputs : np.ndarray, shape (n_patches, 187, 96)
+            From :meth:`prepare`.
+        layer : str, optional
+            A key of :meth:`embedding_sizes`; default the first (``penultimate``
+            for musicnn, ``pool5`` for VGG).
+        """
+        import keras
+
+        choices = EMBEDDING_LAYERS[self.architecture]
+        layer = layer or next(iter(choices))
+        if layer not in choices:
+            raise ValueError(f"{self.name} offers embeddings {list(choices)}, not {layer!r}")
+        if layer not in self._embedders:
+            self._embedders[layer] = keras.Model(self.model.inputs, self.model.get_layer(choices[layer]).output)
+        return self._batched(self._embedders[layer], inputs).reshape(len(inputs), -1)
+
+
+def load_predictor(directory: str | os.PathLike, card: dict[str, Any]) -> TaggerPredictor:
+    """Load ``<directory>/model.keras`` with ``safe_mode=True`` as a :class:`TaggerPredictor`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the model file is missing.
+    ValueError
+        If the file is not a ``.keras`` file or does not match its card.
+    """
+    import keras
+
+    directory = Path(directory)
+    path = directory / card.get("artifact", "model.keras")
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} not found")
+    if path.suffix != ".keras":
+        raise ValueError(f"{path.name}: taggers must be saved as .keras files")
+    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    return TaggerPredictor(model, card, str(card.get("name") or directory.name), directory)
