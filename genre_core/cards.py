@@ -20,6 +20,7 @@ and, filled in by :func:`card_template` when not given: ``hyperparameters``,
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -30,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from .constants import FMA_SMALL_GENRES, GTZAN_GENRES
+from .errors import CardError
+
+__all__ = ["CARD_FILE", "CARD_SCHEMA", "CardError", "card_template", "read_card", "validate_card", "write_card"]
 
 CARD_FILE: str = "card.json"
-KINDS: tuple[str, ...] = ("classical", "dense", "deep", "tagger")
+KINDS: tuple[str, ...] = ("classical", "dense", "deep", "tagger", "transfer")
 FRAMEWORKS: tuple[str, ...] = ("sklearn", "keras")
 SOURCES: tuple[str, ...] = ("real", "synthetic")
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -41,14 +45,68 @@ REQUIRED_KEYS: tuple[str, ...] = (
 )
 REQUIRED_DATA_KEYS: tuple[str, ...] = ("dataset", "source", "description", "n_tracks", "label_set")
 REQUIRED_INPUT_KEYS: tuple[str, ...] = ("kind", "window_seconds", "hop_seconds", "sample_rate", "shape")
+#: A card is a few kB to a few hundred kB (curves, confusion matrices); a larger
+#: file is not a card, and is never read whole.
+MAX_CARD_BYTES: int = 4 * 1024 * 1024
+#: Cards nest a handful of levels; deeper JSON is refused before anything
+#: recursive (validation, json.dumps in the app) can hit Python's recursion limit.
+MAX_CARD_DEPTH: int = 32
+#: Sample rates a model's input may declare.
+MIN_CARD_SAMPLE_RATE: int = 8000
+MAX_CARD_SAMPLE_RATE: int = 192000
+
+_SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_OPTIONAL_SECONDS = {"type": ["number", "null"], "minimum": 0}
+#: Types and ranges of the fields the library reads (JSON Schema, draft 2020-12).
+#: Windows of at least 1 s and hops of at least 0.5 s bound the work per second
+#: of audio; required keys and allowed values are checked first, with their own messages.
+CARD_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^/\\\\\\x00-\\x1f]+$"},
+        "display_name": {"type": "string", "maxLength": 256},
+        "architecture": {"type": "string", "maxLength": 2000},
+        "artifact": {"type": "string", "minLength": 1, "maxLength": 255},
+        "data": {
+            "type": "object",
+            "properties": {
+                "dataset": {"type": ["string", "null"], "maxLength": 500},
+                "description": {"type": ["string", "null"], "maxLength": 20000},
+                "n_tracks": {"type": ["integer", "null"], "minimum": 0},
+                "label_set": {"type": "string", "minLength": 1, "maxLength": 100},
+            },
+        },
+        "input": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "minLength": 1, "maxLength": 100},
+                "window_seconds": {"type": "number", "minimum": 1.0, "maximum": 600.0},
+                "hop_seconds": {"type": "number", "minimum": 0.5, "maximum": 600.0},
+                "sample_rate": {"type": "integer", "minimum": MIN_CARD_SAMPLE_RATE, "maximum": MAX_CARD_SAMPLE_RATE},
+                "shape": {"type": "array", "minItems": 1, "maxItems": 4,
+                          "items": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
+            },
+        },
+        "labels": {"type": "array", "maxItems": 10000,
+                   "items": {"type": "string", "minLength": 1, "maxLength": 200}},
+        "metrics": {
+            "type": "object",
+            # Only objects carry scores; anything else under a protocol is kept but not read.
+            "additionalProperties": {"properties": {"accuracy": _SCORE, "macro_f1": _SCORE}},
+        },
+        "notes": {"type": ["array", "string", "null"], "items": {"type": "string"}},
+        "training_time_s": _OPTIONAL_SECONDS,
+        "latency_ms_per_30s": _OPTIONAL_SECONDS,
+        "size_bytes": {"type": ["integer", "null"], "minimum": 0},
+        "command": {"type": ["string", "null"]},
+    },
+}
+
 #: Distributions whose versions a card records (the import name may differ).
 _LIBRARIES: tuple[str, ...] = (
     "numpy", "scipy", "scikit-learn", "skops", "tensorflow", "keras", "librosa", "soundfile", "soxr", "pandas",
 )
-
-
-class CardError(ValueError):
-    """A model card is missing, unreadable or lacks required fields."""
 
 
 def label_set_name(labels: Sequence[str]) -> str:
@@ -136,9 +194,42 @@ def validate_card(card: Any, where: str = "model card") -> None:
     if not isinstance(card["metrics"], Mapping):
         raise CardError(f"{where}: metrics must be a JSON object of protocol → scores")
     artifact = card["artifact"]
-    if not isinstance(artifact, str) or not artifact or Path(artifact).name != artifact:
+    if not isinstance(artifact, str) or not artifact or Path(artifact).name != artifact or artifact in (".", ".."):
         # The artifact must sit inside the model folder: no paths, no '..'.
         raise CardError(f"{where}: artifact must be a plain file name, got {artifact!r}")
+    _check_depth(card, where)
+    _check_schema(card, where)
+
+
+def _check_depth(card: Any, where: str) -> None:
+    # Iterative, so a deep card cannot hit the recursion limit here either.
+    stack = [(card, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_CARD_DEPTH:
+            raise CardError(f"{where}: nested more than {MAX_CARD_DEPTH} levels deep; not a model card")
+        if isinstance(value, Mapping):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, depth + 1) for v in value)
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_validator() -> Any:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(CARD_SCHEMA)
+    return jsonschema.Draft202012Validator(CARD_SCHEMA)
+
+
+def _check_schema(card: Mapping[str, Any], where: str) -> None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(card))
+    if error is not None:
+        field = ".".join(str(part) for part in error.absolute_path) or "card"
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        raise CardError(f"{where}: {field}: {message}")
 
 
 def write_card(model_dir: str | os.PathLike, card: Mapping[str, Any]) -> Path:
@@ -175,11 +266,29 @@ def read_card(model_dir: str | os.PathLike) -> dict[str, Any]:
         If the file is missing, not JSON, or fails :func:`validate_card`.
     """
     path = Path(model_dir) / CARD_FILE
-    if not path.is_file():
-        raise CardError(f"{path}: no model card")
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if not path.is_file():
+            raise CardError(f"{path}: no model card")
+        size = path.stat().st_size
+        if size > MAX_CARD_BYTES:
+            raise CardError(f"{path}: {size} bytes is too large for a model card (limit {MAX_CARD_BYTES} bytes)")
+        with path.open("rb") as handle:
+            # Read at most one byte past the cap: the file may grow after stat().
+            raw = handle.read(MAX_CARD_BYTES + 1)
+    except OSError as exc:
+        raise CardError(f"{path}: cannot read the model card ({exc.strerror or exc})") from None
+    if len(raw) > MAX_CARD_BYTES:
+        raise CardError(f"{path}: too large for a model card (limit {MAX_CARD_BYTES} bytes)")
+    try:
+        card = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise CardError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise CardError(f"{path}: nested too deeply to be a model card") from None
     validate_card(card, str(path))
     return card
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON, and NaN passes every range check.
+    raise ValueError(f"{name} is not a valid JSON number")

@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from .audio import AudioClip
 from .constants import SAMPLE_RATE
+from .errors import UsageError
 from .models.base import Predictor, Windows
 
 
@@ -84,20 +85,13 @@ def _by_label(labels: Sequence[str], probabilities: np.ndarray) -> dict[str, flo
     return {label: round(float(p), 6) for label, p in zip(labels, probabilities)}
 
 
-def _check_probabilities(name: str, probs: np.ndarray, n_windows: int, n_labels: int) -> np.ndarray:
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.shape != (n_windows, n_labels):
-        raise ValueError(f"model {name!r} returned probabilities of shape {probs.shape}, "
-                         f"expected ({n_windows}, {n_labels})")
-    if not np.all(np.isfinite(probs)):
-        raise ValueError(f"model {name!r} returned non-finite probabilities")
-    return probs
-
-
 def predict_samples(
     samples: np.ndarray, sample_rate: int, predictors: Sequence[Predictor]
 ) -> list[Prediction]:
     """Classify a signal with several models, preparing each input kind once.
+
+    Long signals are analysed chunk by chunk (see :mod:`genre_core.stream`),
+    so feature memory stays flat; the windows are those of one whole pass.
 
     Parameters
     ----------
@@ -110,35 +104,23 @@ def predict_samples(
     -------
     list of Prediction
         In the order of ``predictors``.
+
+    Raises
+    ------
+    PredictionError
+        If a model returns probabilities of the wrong shape or with NaN (the
+        first failing model's error is raised; use
+        :func:`genre_core.stream.analyse_blocks` to keep the others' results).
     """
+    from .stream import analyse_blocks
+
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1 or samples.size == 0:
-        raise ValueError(f"expected a non-empty mono signal, got shape {samples.shape}")
-    groups: dict[Hashable, list[int]] = {}
-    for index, predictor in enumerate(predictors):
-        groups.setdefault(predictor.input_key, []).append(index)
-    results: list[Prediction | None] = [None] * len(predictors)
-    for members in groups.values():
-        started = time.perf_counter()
-        windows, inputs = predictors[members[0]].prepare(samples, sample_rate)
-        # Preparation is shared: each model of the group is charged an equal part.
-        prepare_share = (time.perf_counter() - started) / len(members)
-        for index in members:
-            predictor = predictors[index]
-            started = time.perf_counter()
-            probs = _check_probabilities(
-                predictor.name, predictor.predict_inputs(inputs), len(windows), len(predictor.labels)
-            )
-            results[index] = Prediction(
-                model=predictor.name,
-                labels=tuple(predictor.labels),
-                probabilities=probs.mean(axis=0),
-                windows=list(windows),
-                window_probabilities=probs,
-                seconds=prepare_share + time.perf_counter() - started,
-                multi_label=bool(getattr(predictor, "multi_label", False)),
-            )
-    return [r for r in results if r is not None]
+        raise UsageError(f"expected a non-empty mono signal, got shape {samples.shape}")
+    result = analyse_blocks([samples], sample_rate, predictors)
+    if result.failures:
+        raise next(iter(result.failures.values()))
+    return result.predictions
 
 
 def predict_clip(clip: AudioClip, predictors: Sequence[Predictor]) -> list[Prediction]:
@@ -158,14 +140,14 @@ def soft_vote(predictions: Sequence[Prediction], name: str = "soft_vote") -> Pre
         If there are no predictions or their label lists differ.
     """
     if not predictions:
-        raise ValueError("soft_vote needs at least one prediction")
+        raise UsageError("soft_vote needs at least one prediction")
     labels = tuple(predictions[0].labels)
     if any(p.multi_label for p in predictions):
-        raise ValueError("soft_vote averages genre classifiers; taggers' independent tag probabilities "
+        raise UsageError("soft_vote averages genre classifiers; taggers' independent tag probabilities "
                          "are compared through genre_core.tags.crosswalk instead")
     for p in predictions[1:]:
         if tuple(p.labels) != labels:
-            raise ValueError(
+            raise UsageError(
                 f"cannot average models with different label lists: {p.model!r} has {list(p.labels)}, "
                 f"{predictions[0].model!r} has {list(labels)}"
             )

@@ -1,8 +1,10 @@
 """The model registry: every ``<dir>/<name>/card.json`` under the model folders.
 
-Cards are read when the registry is built; models are loaded on first use and
-kept.  A folder with a broken card is skipped with a warning so one bad
-model never takes the app down.
+Cards are read (and validated against the card schema) when the registry is
+built; models are loaded on first use and kept.  A folder with a broken card
+is skipped with a warning naming the folder and the reason, and a model that
+fails to load is reported by :meth:`ModelRegistry.load_many` without stopping
+the others, so one bad model never takes the app or the CLI down.
 
 Examples
 --------
@@ -26,14 +28,10 @@ from typing import Any
 
 from .cards import CARD_FILE, CardError, label_set_name, read_card
 from .constants import MODELS_DIR
+from .errors import GenreLabError, ModelLoadError, ModelNotFoundError
 from .models.base import Predictor
 
-
-class ModelNotFoundError(KeyError):
-    """No model of that name is registered."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
+__all__ = ["ModelEntry", "ModelLoadError", "ModelNotFoundError", "ModelRegistry", "default_registry"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +55,18 @@ class ModelEntry:
         return str(value) if isinstance(value, str) and value else label_set_name(self.card["labels"])
 
     @property
+    def shown_by_default(self) -> bool:
+        """True for the models Classify, Live and the CLI run unless asked otherwise.
+
+        A card may say so (``"shown_by_default"``); otherwise every real-data
+        genre classifier is, and taggers and synthetic demos are not.
+        """
+        flag = self.card.get("shown_by_default")
+        if isinstance(flag, bool):
+            return flag
+        return self.is_real_data and self.kind not in ("tagger", "transfer")
+
+    @property
     def kind(self) -> str:
         """``classical``, ``dense`` or ``deep``."""
         return str(self.card["kind"])
@@ -68,11 +78,15 @@ def _loader_for(card: dict[str, Any]) -> Any:
         from .models.tagger import load_predictor as load_tagger
 
         return load_tagger
+    if card["kind"] == "transfer":
+        from .models.transfer import load_predictor as load_transfer
+
+        return load_transfer
     if card["kind"] == "deep":
         try:
             module = importlib.import_module("genre_core.models.deep_predictor")
         except ImportError as exc:
-            raise RuntimeError(
+            raise ModelLoadError(
                 f"model {card['name']!r} is a deep model, but genre_core.models.deep_predictor "
                 f"cannot be imported ({exc})"
             ) from exc
@@ -98,6 +112,7 @@ class ModelRegistry:
         self.dirs = tuple(Path(d) for d in dirs)
         self._entries: dict[str, ModelEntry] = {}
         self._loaded: dict[str, Predictor] = {}
+        self._failed: dict[str, GenreLabError] = {}
         for root in self.dirs:
             self._scan(root)
 
@@ -106,11 +121,17 @@ class ModelRegistry:
             if root != MODELS_DIR:
                 warnings.warn(f"model folder {root} does not exist", stacklevel=3)
             return
-        for card_path in sorted(root.glob(f"*/{CARD_FILE}")):
+        try:
+            card_paths = sorted(root.glob(f"*/{CARD_FILE}"))
+        except OSError as exc:
+            warnings.warn(f"cannot list model folder {root}: {exc}", stacklevel=3)
+            return
+        for card_path in card_paths:
             directory = card_path.parent
             try:
                 card = read_card(directory)
             except CardError as exc:
+                # The message names the card file and the reason.
                 warnings.warn(f"skipping model folder {directory}: {exc}", stacklevel=3)
                 continue
             name = str(card["name"])
@@ -155,21 +176,69 @@ class ModelRegistry:
             raise ModelNotFoundError(f"no model named {name!r}; known models: {known}") from None
 
     def load(self, name: str) -> Predictor:
-        """Load a model (once; later calls return the same object).
+        """Load a model (once; later calls return the same object, or raise the same error).
 
         Raises
         ------
         ModelNotFoundError
             For an unknown name.
-        RuntimeError
-            For a deep model when the deep-model code is unavailable.
-        FileNotFoundError, ValueError
-            When the model file is missing, untrusted or does not match its card.
+        ModelLoadError
+            When the model file is missing, too large, untrusted
+            (:class:`~genre_core.errors.UntrustedModelError`), unreadable or does
+            not match its card; the message names the model folder.
         """
-        if name not in self._loaded:
-            entry = self.get(name)
-            self._loaded[name] = _loader_for(entry.card)(entry.directory, entry.card)
-        return self._loaded[name]
+        if name in self._loaded:
+            return self._loaded[name]
+        if name in self._failed:
+            raise self._failed[name]
+        entry = self.get(name)
+        try:
+            predictor = _loader_for(entry.card)(entry.directory, entry.card)
+        except GenreLabError as exc:
+            self._failed[name] = exc
+            raise
+        except Exception as exc:
+            # The loaders parse files from anywhere (a user's --models-dir): whatever
+            # a third-party deserialiser raises on a bad file is that model's failure.
+            error = ModelLoadError(f"{entry.directory}: cannot load model {name!r} "
+                                   f"({type(exc).__name__}: {str(exc).strip()[:300]})")
+            self._failed[name] = error
+            raise error from exc
+        self._loaded[name] = predictor
+        return predictor
+
+    def load_many(self, names: Sequence[str]) -> tuple[list[Predictor], dict[str, str]]:
+        """Load several models; one that fails does not stop the others.
+
+        Parameters
+        ----------
+        names : sequence of str
+
+        Returns
+        -------
+        predictors : list of Predictor
+            The models that loaded, in the order of ``names``.
+        failures : dict of str to str
+            Name → reason (naming the model folder) for each that did not.
+        """
+        predictors: list[Predictor] = []
+        failures: dict[str, str] = {}
+        for name in names:
+            try:
+                predictors.append(self.load(name))
+            except GenreLabError as exc:
+                failures[name] = _reason(self, name, exc)
+        return predictors, failures
+
+
+def _reason(registry: ModelRegistry, name: str, exc: Exception) -> str:
+    """The message of a load failure, naming the model's folder if it does not already."""
+    text = str(exc)
+    if name in registry:
+        directory = str(registry.get(name).directory)
+        if directory not in text:
+            text = f"{directory}: {text}"
+    return text
 
 
 @functools.lru_cache(maxsize=1)

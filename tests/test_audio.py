@@ -77,8 +77,8 @@ def test_real_fma_mp3_stereo_44k() -> None:
     ("payload", "message"),
     [
         (b"", "empty"),
-        (b"this is a text file, not a song\n" * 50, "not a readable audio file"),
-        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "not a readable audio file"),
+        (b"this is a text file, not a song\n" * 50, "not a readable audio file: its content is not audio"),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "not a readable audio file, the header is damaged"),
     ],
 )
 def test_rejects_empty_and_non_audio(payload: bytes, message: str) -> None:
@@ -120,7 +120,7 @@ def test_silence() -> None:
 
 
 def test_too_short() -> None:
-    with pytest.raises(AudioError, match=r"0\.01 s long; at least 3 s"):
+    with pytest.raises(AudioError, match=r"0\.01 s long \(220 samples at 22050 Hz\); at least 3 s"):
         load_audio(_encode(_tone(0.01), SAMPLE_RATE, "WAV"), name="blip.wav")
 
 

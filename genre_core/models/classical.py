@@ -17,8 +17,10 @@ code on load.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from ..constants import SAMPLE_RATE
+from ..errors import ArtifactMissingError, ModelLoadError, UntrustedModelError
 from ..features import FEATURE_NAMES_GTZAN57
 from .base import Windows
 
@@ -395,8 +398,124 @@ def fit_models(
 # --- persistence ----------------------------------------------------------------------
 
 
-class UntrustedModelError(ValueError):
-    """A saved model contains types that are not on the allow-list."""
+#: Limits on a model artifact (skops and .keras files are zip archives), checked
+#: before anything is decompressed: the shipped ones are under 5 MB.
+MAX_ARTIFACT_BYTES: int = 512 * 1024 * 1024
+MAX_UNPACKED_BYTES: int = 1024 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS: int = 10_000
+#: Top-level packages a .keras config may name as a layer's or object's module.
+KERAS_MODULES: frozenset[str] = frozenset({"keras"})
+
+
+def _npy_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Bytes a .npy member will allocate, from its header (0 if it has none)."""
+    try:
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = reader(member)
+    except Exception:  # not an array: the loader judges it
+        return 0
+    return int(np.prod(shape, dtype=np.float64)) * max(dtype.itemsize, 1)
+
+
+def check_archive(path: str | os.PathLike, error: type[ModelLoadError] = ModelLoadError,
+                  what: str = "model") -> None:
+    """Refuse an artifact that is too large on disk or once unpacked (a decompression bomb).
+
+    Sizes come from the zip directory and from each ``.npy`` member's header,
+    so nothing is decompressed to find out.
+
+    Raises
+    ------
+    ModelLoadError
+        (or ``error``) naming the file and the limit it breaks.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_ARTIFACT_BYTES:
+        raise ModelLoadError(f"{path}: {size} bytes exceeds the {MAX_ARTIFACT_BYTES} byte limit for a model file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_ARCHIVE_MEMBERS:
+                raise ModelLoadError(f"{path}: {len(infos)} archive members is implausible for a {what} file")
+            unpacked = sum(info.file_size for info in infos)
+            arrays = sum(_npy_bytes(archive, info) for info in infos if info.filename.endswith(".npy"))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise error(f"{path.name}: not a readable {what} file ({exc})") from None
+    largest = max(unpacked, arrays)
+    if largest > MAX_UNPACKED_BYTES:
+        raise ModelLoadError(
+            f"{path}: unpacks to {largest} bytes from {size} on disk, over the {MAX_UNPACKED_BYTES} byte limit "
+            "(a decompression bomb?)"
+        )
+
+
+def check_keras_config(path: str | os.PathLike) -> None:
+    """Refuse a ``.keras`` file whose config names a module outside Keras.
+
+    ``safe_mode=True`` already refuses lambdas; this allow-list also keeps
+    configs such as ``{"module": "os", "class_name": "system"}`` from reaching
+    Keras' deserialiser at all.
+
+    Raises
+    ------
+    UntrustedModelError
+        Naming the module and class.
+    ModelLoadError
+        If the archive or its config cannot be read.
+    """
+    path = Path(path)
+    check_archive(path, what="Keras")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json").decode("utf-8"))
+    except KeyError:
+        raise ModelLoadError(f"{path}: not a .keras file (no config.json inside)") from None
+    except RecursionError:
+        raise ModelLoadError(f"{path}: config.json is nested too deeply") from None
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelLoadError(f"{path}: config.json is not readable JSON ({exc})") from None
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            module = value.get("module")
+            if module is not None and (not isinstance(module, str) or module.split(".")[0] not in KERAS_MODULES):
+                raise UntrustedModelError(
+                    f"{path}: refusing to load: its config names module {module!r} "
+                    f"(class {value.get('class_name')!r}); only Keras modules are allowed"
+                )
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def load_keras(path: str | os.PathLike) -> Any:
+    """Load a ``.keras`` model with ``safe_mode=True`` after :func:`check_keras_config`.
+
+    Raises
+    ------
+    ArtifactMissingError, UntrustedModelError, ModelLoadError
+    """
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactMissingError(f"model file {path} not found")
+    if path.suffix != ".keras":
+        raise ModelLoadError(f"{path.name}: Keras models must be .keras files")
+    check_keras_config(path)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras' deserialiser raises anything on a hostile file; none of it is our bug
+        raise ModelLoadError(f"{path}: not a loadable Keras model ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
 #: The types our saved models contain beyond those skops trusts by default
@@ -437,26 +556,37 @@ def load_sklearn(path: str | os.PathLike) -> Any:
 
     Raises
     ------
-    FileNotFoundError
-        If the file is missing.
+    ArtifactMissingError
+        If the file is missing (a ``FileNotFoundError``).
     UntrustedModelError
         If the file contains any other type (nothing in it is executed).
+    ModelLoadError
+        If it is too large unpacked, malformed, or not a classifier.
     """
     import skops.io as sio
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"model file {path} not found")
+        raise ArtifactMissingError(f"model file {path} not found")
+    check_archive(path, error=UntrustedModelError, what="skops")
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # a zip that is not a skops file, or a corrupt one
-        raise UntrustedModelError(f"{path.name}: not a readable skops file ({exc})") from None
+        raise UntrustedModelError(f"{path.name}: not a readable skops file ({_first_line(exc)})") from None
     refused = sorted(set(untrusted) - ALLOWED_TYPES)
     if refused:
         raise UntrustedModelError(
             f"{path}: refusing to load type(s) not on the allow-list: {', '.join(refused)}"
         )
-    return sio.load(path, trusted=list(untrusted))
+    try:
+        model = sio.load(path, trusted=list(untrusted))
+    except Exception as exc:  # only allowed types are built, but a hostile file can still be malformed
+        raise ModelLoadError(f"{path}: the skops file cannot be loaded ({type(exc).__name__}: {_first_line(exc)})") from None
+    if not (callable(getattr(model, "predict_proba", None)) and hasattr(model, "classes_")):
+        raise ModelLoadError(
+            f"{path}: holds a {type(model).__name__}, not a fitted classifier (no predict_proba and classes_)"
+        )
+    return model
 
 
 # --- prediction -----------------------------------------------------------------------
@@ -490,10 +620,19 @@ class FeaturePredictor:
         classes = [str(c) for c in estimator.classes_]
         missing = sorted(set(self.labels) - set(classes))
         if missing or len(classes) != len(self.labels):
-            raise ValueError(
+            raise ModelLoadError(
                 f"model {self.name!r} predicts classes {classes} but its card lists labels {list(self.labels)}"
             )
         self._order = np.array([classes.index(label) for label in self.labels])
+
+    @property
+    def window_hop(self) -> tuple[float, float]:
+        """Window and hop in seconds, placed as :func:`genre_core.audio.frame_windows` places them.
+
+        :mod:`genre_core.stream` uses it to analyse long audio chunk by chunk
+        with exactly the windows one pass over the whole signal would have.
+        """
+        return self.window_seconds, self.hop_seconds
 
     def prepare(self, samples: np.ndarray, sample_rate: int) -> tuple[Windows, np.ndarray]:
         """GTZAN-57 features of each 30 s window (15 s hop); a shorter clip is one window."""
@@ -521,19 +660,19 @@ def load_predictor(directory: str | os.PathLike, card: Mapping[str, Any]) -> Fea
 
     Raises
     ------
-    FileNotFoundError, UntrustedModelError, ValueError
+    ArtifactMissingError, UntrustedModelError, ModelLoadError
     """
     directory = Path(directory)
     path = directory / str(card["artifact"])
     framework = card.get("framework")
     if framework == "sklearn":
         if path.suffix != ".skops":
-            raise ValueError(f"{path.name}: scikit-learn models must be .skops files (never pickle)")
+            raise ModelLoadError(f"{path.name}: scikit-learn models must be .skops files (never pickle)")
         estimator = load_sklearn(path)
     elif framework == "keras":
         from .dense import load_dense
 
         estimator = load_dense(path, card["labels"])
     else:
-        raise ValueError(f"{directory.name}: unknown framework {framework!r} for a feature model")
+        raise ModelLoadError(f"{directory.name}: unknown framework {framework!r} for a feature model")
     return FeaturePredictor(estimator, card, str(card.get("name") or directory.name))

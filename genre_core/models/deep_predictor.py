@@ -16,6 +16,7 @@ import numpy as np
 import soxr
 
 from ..constants import SAMPLE_RATE
+from ..errors import ModelLoadError, UsageError
 from .base import Windows
 
 #: Segments per forward pass; bounds memory for long clips and mel images.
@@ -56,13 +57,21 @@ class DeepPredictor:
         expected = tuple(deep_input_shape(self.input_kind, self.segment_seconds, self.sample_rate))
         actual = tuple(int(d) for d in model.input_shape[1:])
         if actual != expected:
-            raise ValueError(
+            raise ModelLoadError(
                 f"model {name!r} takes inputs of shape {actual}, but its card's "
                 f"{self.input_kind!r} input of {self.segment_seconds:g} s gives {expected}"
             )
         n_outputs = int(model.output_shape[-1])
         if n_outputs != len(self.labels):
-            raise ValueError(f"model {name!r} has {n_outputs} outputs but its card lists {len(self.labels)} labels")
+            raise ModelLoadError(f"model {name!r} has {n_outputs} outputs but its card lists {len(self.labels)} labels")
+
+    @property
+    def window_hop(self) -> tuple[float, float]:
+        """Segment length and hop (equal) in seconds, placed as :func:`genre_core.tfrecords.segment_bounds` does.
+
+        :mod:`genre_core.stream` uses it to analyse long audio chunk by chunk.
+        """
+        return self.segment_seconds, self.segment_seconds
 
     def prepare(self, samples: np.ndarray, sample_rate: int) -> tuple[Windows, np.ndarray]:
         """Segments of the clip and the model input for each.
@@ -83,7 +92,7 @@ class DeepPredictor:
 
         samples = np.asarray(samples, dtype=np.float32)
         if samples.ndim != 1 or samples.size == 0:
-            raise ValueError(f"expected a non-empty mono signal, got shape {samples.shape}")
+            raise UsageError(f"expected a non-empty mono signal, got shape {samples.shape}")
         if int(sample_rate) != self.sample_rate:
             samples = soxr.resample(samples, int(sample_rate), self.sample_rate, quality="HQ").astype(np.float32)
         windows, inputs = segment_inputs(samples, self.sample_rate, self.segment_seconds, [self.input_kind])
@@ -108,21 +117,20 @@ def load_predictor(directory: str | os.PathLike, card: dict[str, Any]) -> DeepPr
 
     Raises
     ------
-    FileNotFoundError
-        If the model file is missing.
-    ValueError
-        If the card names an unknown architecture or does not match the model.
+    ArtifactMissingError
+        If the model file is missing (a ``FileNotFoundError``).
+    UntrustedModelError, ModelLoadError
+        If the file is unsafe or unreadable, or the card names an unknown
+        architecture or does not match the model.
     """
-    import keras
-
+    from .classical import load_keras
     from .deep import get_spec
 
     directory = Path(directory)
-    path = directory / card.get("artifact", "model.keras")
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {path} not found")
-    if path.suffix != ".keras":
-        raise ValueError(f"{path.name}: deep models must be saved as .keras files")
-    spec = get_spec(card["architecture"])
-    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    path = directory / str(card.get("artifact", "model.keras"))
+    try:
+        spec = get_spec(card["architecture"])
+    except (KeyError, ValueError) as exc:
+        raise ModelLoadError(f"{directory}: {exc}") from None
+    model = load_keras(path)
     return DeepPredictor(model, spec, card, str(card.get("name") or directory.name))

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .classical import TunedModel, log_variances
+from ..errors import ModelLoadError
+from .classical import TunedModel, load_keras, log_variances
 
 #: Defaults of the shipped net.
 UNITS: int = 100
@@ -158,21 +159,15 @@ def load_dense(path: str | os.PathLike, labels: Sequence[str]) -> DenseNetClassi
 
     Raises
     ------
-    FileNotFoundError
-        If the file is missing.
-    ValueError
-        If it is not a ``.keras`` file or its output size differs from ``labels``.
+    ArtifactMissingError
+        If the file is missing (a ``FileNotFoundError``).
+    UntrustedModelError, ModelLoadError
+        If it is not a safe ``.keras`` file or its output size differs from ``labels``.
     """
-    import keras
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {path} not found")
-    if path.suffix != ".keras":
-        raise ValueError(f"{path.name}: the dense net must be a .keras file")
-    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    model = load_keras(path)
     if int(model.output_shape[-1]) != len(labels):
-        raise ValueError(f"{path.name} has {model.output_shape[-1]} outputs but {len(labels)} labels were given")
+        raise ModelLoadError(f"{path.name} has {model.output_shape[-1]} outputs but {len(labels)} labels were given")
     classifier = DenseNetClassifier()
     classifier.model = model
     classifier.classes_ = np.asarray([str(label) for label in labels], dtype=object)
