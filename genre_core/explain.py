@@ -400,13 +400,23 @@ def grad_cam(model: keras.Model, x: np.ndarray, class_index: int, layer_name: st
     return (cam / peak if peak > 0 else np.zeros_like(cam)).astype(np.float32)
 
 
-def store_patterns(model: keras.Model, model_dir: Any, *, architecture: str | None = None,
-                   steps: int = 30, seed: int = 0) -> Any:
+def store_patterns(model: keras.Model, model_dir: Any, *, steps: int = 30, seed: int = 0,
+                   input_shape: tuple[int, ...] | None = None, max_first_filters: int | None = None,
+                   chunk: int = 16) -> Any:
     """Compute the activation-maximisation patterns the app shows and save them beside the model.
 
     They depend only on the weights, so they are computed once (at training or
     import time) instead of on every page view.  The layers and filters are
-    those of :func:`first_and_last_block_filters`.
+    those of :func:`first_and_last_block_filters`, optimised ``chunk`` filters
+    at a time so memory stays bounded.
+
+    Parameters
+    ----------
+    input_shape : tuple, optional
+        A shorter input than the model's own, for fully convolutional front
+        ends (the taggers': ``(94, 96)``, 1.5 s); see :func:`activation_maximization`.
+    max_first_filters : int, optional
+        Keep only this many filters of the first layer (musicnn has 204).
 
     Returns
     -------
@@ -418,13 +428,19 @@ def store_patterns(model: keras.Model, model_dir: Any, *, architecture: str | No
     from pathlib import Path
 
     first, first_filters, last, last_filters = first_and_last_block_filters(model)
+    first_filters = first_filters[:max_first_filters]
     arrays: dict[str, np.ndarray] = {"steps": np.array(steps), "seed": np.array(seed),
                                      "layers": np.array([first, last])}
     for layer, filters in ((first, first_filters), (last, last_filters)):
-        patterns = activation_maximization(model, layer, filters, steps=steps, seed=seed)
+        parts = [activation_maximization(model, layer, filters[i:i + chunk], steps=steps, seed=seed + i,
+                                         input_shape=input_shape)
+                 for i in range(0, len(filters), chunk)]
+        patterns = np.concatenate(parts)
         arrays[f"{layer}/filters"] = np.array(filters, dtype=np.int32)
         arrays[f"{layer}/patterns"] = patterns.astype(np.float16)
-        arrays[f"{layer}/activation"] = filter_activation(model, layer, patterns, filters).astype(np.float32)
+        arrays[f"{layer}/activation"] = np.concatenate(
+            [filter_activation(model, layer, patterns[i:i + chunk], filters[i:i + chunk])
+             for i in range(0, len(filters), chunk)]).astype(np.float32)
     path = Path(model_dir) / PATTERNS_FILE
     np.savez_compressed(path, **arrays)
     return path

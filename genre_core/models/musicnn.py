@@ -87,7 +87,9 @@ def build_musicnn(n_labels: int = 50, n_frames: int = MUSICNN_PATCH_FRAMES,
         mean interleaved), ``penultimate`` (200), ``logits``.
     """
     inputs = keras.Input((n_frames, n_mels), name="logmel")
-    x = layers.Reshape((n_frames, n_mels, 1), name="add_channel")(inputs)
+    # Reshapes keep the time axis free (-1), so probes of the front and mid end
+    # (feature maps, activation maximisation) also run on shorter inputs.
+    x = layers.Reshape((-1, n_mels, 1), name="add_channel")(inputs)
     x = _bn("input_bn")(x)
     # Timbral filters: 'same' in time only (pad 3 frames each side), 'valid' in
     # frequency, because the max over all bands follows.
@@ -97,12 +99,12 @@ def build_musicnn(n_labels: int = 50, n_frames: int = MUSICNN_PATCH_FRAMES,
         y = layers.Conv2D(filters, kernel, padding="valid", activation="relu", name=stem)(padded)
         y = _bn(f"{stem}_bn")(y)
         y = layers.MaxPooling2D((1, n_mels - kernel[1] + 1), name=f"{stem}_maxfreq")(y)
-        front.append(layers.Reshape((n_frames, filters), name=f"{stem}_squeeze")(y))
+        front.append(layers.Reshape((-1, filters), name=f"{stem}_squeeze")(y))
     for stem, filters, kernel in TEMPORAL_FILTERS:
         y = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=stem)(x)
         y = _bn(f"{stem}_bn")(y)
         y = layers.MaxPooling2D((1, n_mels), name=f"{stem}_maxfreq")(y)
-        front.append(layers.Reshape((n_frames, filters), name=f"{stem}_squeeze")(y))
+        front.append(layers.Reshape((-1, filters), name=f"{stem}_squeeze")(y))
     # Probe-only concatenations (the two filter families, as musicnn's extractor reports them).
     layers.Concatenate(name="timbral")(front[:2])
     layers.Concatenate(name="temporal")(front[2:])
@@ -148,7 +150,7 @@ def build_vgg(n_labels: int = 50, n_frames: int = MUSICNN_PATCH_FRAMES,
         (``pool5`` flattens to the 256-d embedding), ``logits``.
     """
     inputs = keras.Input((n_frames, n_mels), name="logmel")
-    x = layers.Reshape((n_frames, n_mels, 1), name="add_channel")(inputs)
+    x = layers.Reshape((-1, n_mels, 1), name="add_channel")(inputs)
     x = _bn("input_bn")(x)
     for block, (pool, strides) in enumerate(VGG_POOLS, start=1):
         if block > 1:
