@@ -165,9 +165,9 @@ def split_by_category(tags: Sequence[str], probabilities: np.ndarray, top: int =
 
     Examples
     --------
-    >>> p = np.linspace(0, 1, 50)
-    >>> split_by_category(MSD_TAGS, p, top=2)["decade"]
-    [('60s', 0.8979591836734693), ('70s', 0.673469387755102)]
+    >>> p = np.zeros(50); p[MSD_TAGS.index("80s")] = 0.75; p[MSD_TAGS.index("rock")] = 0.5
+    >>> split_by_category(MSD_TAGS, p, top=1)
+    {'genre': [('rock', 0.5)], 'decade': [('80s', 0.75)], 'mood': [('beautiful', 0.0)], 'vocals': [('female vocalists', 0.0)], 'instrument': [('guitar', 0.0)]}
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     order = np.argsort(-probabilities, kind="stable")
