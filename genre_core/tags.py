@@ -167,7 +167,7 @@ def split_by_category(tags: Sequence[str], probabilities: np.ndarray, top: int =
     --------
     >>> p = np.zeros(50); p[MSD_TAGS.index("80s")] = 0.75; p[MSD_TAGS.index("rock")] = 0.5
     >>> split_by_category(MSD_TAGS, p, top=1)
-    {'genre': [('rock', 0.5)], 'decade': [('80s', 0.75)], 'mood': [('beautiful', 0.0)], 'vocals': [('female vocalists', 0.0)], 'instrument': [('guitar', 0.0)]}
+    {'genre': [('rock', 0.5)], 'decade': [('80s', 0.75)], 'mood': [('beautiful', 0.0)], 'vocals': [('female vocalists', 0.0)], 'instrument': [('acoustic', 0.0)]}
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     order = np.argsort(-probabilities, kind="stable")
