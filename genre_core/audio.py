@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -65,6 +66,8 @@ MAX_FLOAT_PEAK: float = 16.0
 #: The down-mix is noted as cancelling when its energy is this far below what
 #: uncorrelated channels would give (1/channels of the channels' mean energy).
 CANCEL_RATIO: float = 0.1
+#: A mix 60 dB below its channels is only quantisation noise: refused, as cancelled.
+CANCEL_ERROR_RATIO: float = 1e-6
 
 
 @dataclass(frozen=True)
@@ -256,14 +259,15 @@ class AudioStream:
         if isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
             try:
-                if not os.path.exists(path):
-                    raise AudioError(f"{name}: no such file.")
-                if os.path.isdir(path):
-                    raise AudioError(f"{name}: is a folder, not an audio file.")
-                if os.path.getsize(path) == 0:
-                    raise AudioError(f"{name}: the file is empty (0 bytes).")
-            except OSError as exc:  # e.g. a name longer than the file system allows
-                raise AudioError(f"{name}: cannot open the file ({exc.strerror or exc}).") from None
+                info = os.stat(path)
+            except FileNotFoundError:
+                raise AudioError(f"{name}: no such file.") from None
+            except (OSError, ValueError) as exc:  # a name longer than the file system allows, a NUL byte
+                raise AudioError(f"{name}: cannot open the file ({getattr(exc, 'strerror', None) or exc}).") from None
+            if stat.S_ISDIR(info.st_mode):
+                raise AudioError(f"{name}: is a folder, not an audio file.")
+            if stat.S_ISREG(info.st_mode) and info.st_size == 0:
+                raise AudioError(f"{name}: the file is empty (0 bytes).")
         else:
             data = bytes(source) if isinstance(source, (bytes, bytearray)) else source.read()
             if not isinstance(data, bytes) or len(data) == 0:
@@ -321,18 +325,22 @@ class AudioStream:
 
     # decoding -----------------------------------------------------------------------
     def _read(self, frames: int) -> np.ndarray | None:
-        """Up to ``frames`` frames, or None once decoding failed part-way."""
+        """Up to ``frames`` frames; after a decode error, what decoded before it (or None)."""
+        out = np.empty((frames, self.source_channels), dtype=np.float32)
         try:
             with quiet_stderr():
-                return self._snd.read(frames, dtype="float32", always_2d=True)
+                return self._snd.read(frames, dtype="float32", always_2d=True, out=out)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            if self.decoded_frames == 0:
-                raise AudioError(
-                    f"{self.name}: the file is damaged: no audio could be decoded ({_short_reason(exc)})."
-                ) from None
             # A damaged tail is common in downloads: keep what decoded, say so in the notes.
             self.decode_error = _short_reason(exc)
-            return None
+        # The decoder wrote the frames before the error into ``out``; its position says how many.
+        try:
+            got = min(max(int(self._snd.tell()) - self.decoded_frames, 0), frames)
+        except (sf.LibsndfileError, RuntimeError, ValueError):
+            got = 0
+        if got == 0 and self.decoded_frames == 0:
+            raise AudioError(f"{self.name}: the file is damaged: no audio could be decoded ({self.decode_error}).")
+        return out[:got] if got else None
 
     def _inspect(self, data: np.ndarray) -> np.ndarray:
         """Check one block, update the statistics, return its mono down-mix."""
@@ -373,7 +381,7 @@ class AudioStream:
             else soxr.ResampleStream(self.source_sample_rate, self.sample_rate, 1, dtype="float32", quality="HQ")
         )
         limit = self.max_frames
-        while limit is None or self.decoded_frames < limit:
+        while (limit is None or self.decoded_frames < limit) and self.decode_error is None:
             want = BLOCK_FRAMES if limit is None else min(BLOCK_FRAMES, limit - self.decoded_frames)
             data = self._read(want)
             if data is None or data.shape[0] == 0:
@@ -423,12 +431,16 @@ class AudioStream:
                 f"{name}: the clip is {format_seconds(seconds, self.min_duration)} s long "
                 f"({self.decoded_frames} samples at {sr} Hz); at least {self.min_duration:g} s is needed."
             )
-        if self._mix_peak < SILENCE_PEAK:
+        channels_cancel = (self.source_channels > 1 and self._channel_energy > 0
+                           and self._mix_energy < CANCEL_ERROR_RATIO * self._channel_energy)
+        if self._mix_peak < SILENCE_PEAK or channels_cancel:
             if self._peak >= SILENCE_PEAK:
+                ratio = self._mix_energy / self._channel_energy if self._channel_energy > 0 else 0.0
+                below = f"{-10 * math.log10(ratio):.0f} dB below them" if ratio > 0 else "zero"
                 raise AudioError(
                     f"{name}: the {self.source_channels} channels cancel out when mixed down to mono "
                     f"(one is the other inverted?): the channels peak at {_dbfs(self._peak):.0f} dBFS but "
-                    "their mix is silent."
+                    f"their mono mix is {below}."
                 )
             raise AudioError(f"{name}: the clip is silent (peak below -100 dBFS).")
         return self._notes()
@@ -444,10 +456,12 @@ class AudioStream:
             notes.append(f"The file is damaged after {seconds:.1f} s{declared}: decoding stopped there "
                          f"({self.decode_error}); only the first {seconds:.1f} s were analysed.")
         elif self.declared_frames is not None and (
-            self.declared_frames - self.decoded_frames > max(0.5 * sr, 0.01 * self.declared_frames)
+            self.declared_frames - self.decoded_frames > max(0.5 * sr, 0.02 * self.declared_frames)
         ):
-            notes.append(f"The file's header announces {self.declared_frames / sr:.1f} s but the audio ends after "
-                         f"{seconds:.1f} s: the file is truncated; only {seconds:.1f} s were analysed.")
+            # For an mp3 without a length header the "declared" length is the decoder's
+            # estimate from the file size, hence "may be".
+            notes.append(f"The file's length information suggests {self.declared_frames / sr:.1f} s but the audio "
+                         f"ends after {seconds:.1f} s: the file may be truncated; only {seconds:.1f} s were analysed.")
         if self._peak > 1.0 + 1e-6:
             notes.append(f"Samples reach ±{self._peak:.3g} ({_dbfs(self._peak):+.1f} dBFS), beyond full scale: "
                          "the levels are out of the usual range and predictions may be off.")
