@@ -678,3 +678,212 @@ def live_probability_figure(labels: Sequence[str], probabilities: Sequence[float
                             title: str | None = None) -> Any:
     """Probability bars for the Live page (same as :func:`probability_bars`, shorter)."""
     return probability_bars(labels, probabilities, title=title, height=260)
+
+
+# --- pretrained taggers: axes in seconds and Hz ------------------------------------------------------
+
+#: Mel-band centre frequencies (Hz) worth a tick on a tagger's frequency axis.
+HZ_TICKS: tuple[float, ...] = (100, 250, 500, 1000, 2000, 4000, 8000)
+
+
+def _hz_axis(fig: go.Figure, bands: np.ndarray, band_hz: np.ndarray, **where: Any) -> None:
+    """Label a y axis drawn in (fractional) mel-band coordinates with Hz ticks.
+
+    Drawing by band keeps the mel spectrogram's even look (a linear Hz axis
+    would squash everything below 1 kHz into a sliver); the ticks say Hz.
+    """
+    bands = np.asarray(bands, dtype=float)
+    centres = np.asarray(band_hz, dtype=float)
+    low, high = float(bands.min()), float(bands.max())
+    values, text = [], []
+    for hz in HZ_TICKS:
+        band = float(np.interp(hz, centres, np.arange(len(centres))))
+        if low - 0.5 <= band <= high + 0.5 and hz <= centres[-1] * 1.05:
+            values.append(min(band, high))
+            text.append(f"{hz / 1000:g} kHz" if hz >= 1000 else f"{hz:g} Hz")
+    fig.update_yaxes(tickvals=values, ticktext=text, title="frequency", **where)
+
+
+def band_heatmap_figure(
+    values: np.ndarray,
+    times_s: Sequence[float],
+    bands: Sequence[float],
+    band_hz: Sequence[float],
+    *,
+    title: str | None = None,
+    colorbar_title: str = "value",
+    colorscale_name: str = "Magma",
+    height: int = 300,
+) -> go.Figure:
+    """A (time, band) array as a heatmap: time in seconds across, frequency (Hz ticks) up.
+
+    Parameters
+    ----------
+    values : np.ndarray, shape (n_times, n_bands)
+        Time first, as the taggers' inputs and feature maps are.
+    times_s : sequence of float
+        Centre time of each row of ``values``.
+    bands : sequence of float
+        Centre mel band (fractional index into the input's bands) of each column.
+    band_hz : sequence of float
+        Centre frequency of each input band, to label the axis.
+    """
+    z = np.asarray(values, dtype=np.float32)
+    if z.ndim != 2 or z.shape != (len(times_s), len(bands)):
+        raise ValueError(f"expected shape {(len(times_s), len(bands))}, got {z.shape}")
+    hz = np.interp(np.asarray(bands, dtype=float), np.arange(len(band_hz)), np.asarray(band_hz, dtype=float))
+    fig = go.Figure(go.Heatmap(
+        z=z.T, x=np.asarray(times_s, dtype=np.float32), y=np.asarray(bands, dtype=np.float32),
+        customdata=np.repeat(hz[:, None], z.shape[0], axis=1).astype(np.float32),
+        colorscale=colorscale(colorscale_name), colorbar=dict(title=colorbar_title),
+        hovertemplate="%{x:.2f} s · %{customdata:.0f} Hz: %{z:.2f}<extra></extra>",
+    ))
+    fig.update_xaxes(title="time (s)")
+    _hz_axis(fig, np.asarray(bands), np.asarray(band_hz))
+    return _layout(fig, title, height)
+
+
+def feature_map_grid(
+    maps: np.ndarray,
+    filters: Sequence[int],
+    times_s: Sequence[float],
+    bands: Sequence[float] | None,
+    band_hz: Sequence[float],
+    *,
+    columns: int = 4,
+    title: str | None = None,
+) -> go.Figure:
+    """Chosen channels of one layer with real axes.
+
+    Parameters
+    ----------
+    maps : np.ndarray
+        ``(T, F, C)`` (one panel per chosen filter: time in s across,
+        frequency up) or ``(T, C)`` (one heatmap, chosen filters × time in s).
+    filters : sequence of int
+        Channels to show, in order.
+    bands : sequence of float or None
+        Centre mel band of each step on axis 1 of a ``(T, F, C)`` map.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    times = np.asarray(times_s, dtype=np.float32)
+    filters = [int(f) for f in filters]
+    if maps.ndim == 2:
+        z = maps[:, filters].T
+        fig = go.Figure(go.Heatmap(z=z, x=times, y=[f"filter {f}" for f in filters],
+                                   colorscale=colorscale("Viridis"), colorbar=dict(title="activation"),
+                                   hovertemplate="%{y} · %{x:.2f} s: %{z:.2f}<extra></extra>"))
+        fig.update_xaxes(title="time (s)")
+        fig.update_yaxes(autorange="reversed")
+        return _layout(fig, title, 120 + 22 * len(filters))
+    if maps.ndim != 3 or bands is None:
+        raise ValueError(f"expected (T, C) maps, or (T, F, C) maps with bands; got shape {maps.shape}")
+    rows, columns = _grid_shape(len(filters), columns)
+    fig = make_subplots(rows=rows, cols=columns, shared_xaxes=True, shared_yaxes=True,
+                        subplot_titles=[f"filter {f}" for f in filters],
+                        horizontal_spacing=0.02, vertical_spacing=0.12 / max(1, rows - 1) if rows > 1 else 0.1)
+    bands = np.asarray(bands, dtype=np.float32)
+    for i, f in enumerate(filters):
+        row, column = divmod(i, columns)
+        fig.add_trace(go.Heatmap(z=_unit(maps[:, :, f]).T, x=times, y=bands, colorscale=colorscale("Viridis"),
+                                 zmin=0, zmax=1, showscale=False,
+                                 hovertemplate=f"filter {f} · " + "%{x:.2f} s · band %{y:.0f}<extra></extra>"),
+                      row=row + 1, col=column + 1)
+    for column in range(1, columns + 1):
+        fig.update_xaxes(title="time (s)", row=rows, col=column)
+    for row in range(1, rows + 1):
+        _hz_axis(fig, bands, np.asarray(band_hz), row=row, col=1)
+    return _layout(fig, title, 60 + 190 * rows)
+
+
+def saliency_figure(
+    logmel: np.ndarray,
+    cam: np.ndarray,
+    times_s: Sequence[float],
+    band_hz: Sequence[float],
+    *,
+    title: str | None = None,
+) -> go.Figure:
+    """Grad-CAM of a tagger over its input patch, with time in s and frequency in Hz.
+
+    A 2-D map (time, band) is overlaid on the grey log-mel spectrogram; a 1-D
+    map (time only) is drawn as a curve under it, sharing the time axis.
+    """
+    background = np.asarray(logmel, dtype=np.float32)
+    cam = np.clip(np.asarray(cam, dtype=np.float32), 0.0, 1.0)
+    times = np.asarray(times_s, dtype=np.float32)
+    bands = np.arange(background.shape[1], dtype=np.float32)
+    if background.shape[0] != len(times) or cam.shape[0] != len(times):
+        raise ValueError(f"{len(times)} times for a {background.shape} patch and a {cam.shape} map")
+    grey = go.Heatmap(z=background.T, x=times, y=bands, colorscale=colorscale("Greys_r"), showscale=False,
+                      hovertemplate="%{x:.2f} s · band %{y}: %{z:.2f}<extra></extra>")
+    if cam.ndim == 2:
+        fig = go.Figure([grey, go.Heatmap(z=cam.T, x=times, y=bands, colorscale=CAM_COLORSCALE, zmin=0, zmax=1,
+                                          colorbar=dict(title="importance"),
+                                          hovertemplate="%{x:.2f} s · band %{y}: %{z:.2f}<extra></extra>")])
+        fig.update_xaxes(title="time (s)")
+        _hz_axis(fig, bands, np.asarray(band_hz))
+        return _layout(fig, title, 360)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06)
+    fig.add_trace(grey, row=1, col=1)
+    fig.add_trace(go.Scatter(x=times, y=cam, mode="lines", fill="tozeroy", line=dict(color=TOP_COLOUR),
+                             name="importance", showlegend=False,
+                             hovertemplate="%{x:.2f} s: %{y:.2f}<extra></extra>"), row=2, col=1)
+    _hz_axis(fig, bands, np.asarray(band_hz), row=1, col=1)
+    fig.update_yaxes(title="importance", range=[0, 1.05], row=2, col=1)
+    fig.update_xaxes(title="time (s)", row=2, col=1)
+    return _layout(fig, title, 420)
+
+
+def kernel_images_figure(
+    kernels: np.ndarray,
+    indices: Sequence[int],
+    first_band: float,
+    band_hz: Sequence[float],
+    *,
+    columns: int = 6,
+    title: str | None = None,
+) -> go.Figure:
+    """Learned 2-D kernels (frames × bands), one small panel each, blue negative and red positive.
+
+    ``first_band`` places the kernel's lowest band on the frequency axis; a
+    timbral filter slides over all bands, so this is only an example position
+    (band 0) that keeps the Hz ticks honest about the kernel's height.
+    """
+    kernels = np.asarray(kernels, dtype=np.float32)
+    if kernels.ndim != 3 or len(kernels) != len(indices):
+        raise ValueError(f"expected (n, frames, bands) kernels for {len(indices)} filters, got {kernels.shape}")
+    rows, columns = _grid_shape(len(kernels), columns)
+    fig = make_subplots(rows=rows, cols=columns, shared_yaxes=True,
+                        subplot_titles=[f"filter {i}" for i in indices], horizontal_spacing=0.02,
+                        vertical_spacing=0.15 / max(1, rows - 1) if rows > 1 else 0.1)
+    frames_ms = np.arange(kernels.shape[1]) * 16.0
+    bands = first_band + np.arange(kernels.shape[2], dtype=np.float32)
+    for i, kernel in enumerate(kernels):
+        limit = float(np.max(np.abs(kernel))) or 1.0
+        row, column = divmod(i, columns)
+        fig.add_trace(go.Heatmap(z=kernel.T, x=frames_ms, y=bands, colorscale=colorscale("RdBu_r"),
+                                 zmin=-limit, zmax=limit, showscale=False,
+                                 hovertemplate="%{x:.0f} ms · band %{y}: %{z:.3f}<extra></extra>"),
+                      row=row + 1, col=column + 1)
+    for column in range(1, columns + 1):
+        fig.update_xaxes(title="ms", row=rows, col=column)
+    for row in range(1, rows + 1):
+        _hz_axis(fig, bands, np.asarray(band_hz), row=row, col=1)
+    return _layout(fig, title, 60 + 200 * rows)
+
+
+def kernel_curves_figure(
+    curves: np.ndarray, indices: Sequence[int], frame_ms: float = 16.0, *, title: str | None = None
+) -> go.Figure:
+    """Learned 1-D (time-only) kernels as curves over their span in ms."""
+    curves = np.asarray(curves, dtype=np.float32)
+    if curves.ndim != 2 or len(curves) != len(indices):
+        raise ValueError(f"expected (n, frames) kernels for {len(indices)} filters, got {curves.shape}")
+    ms = np.arange(curves.shape[1]) * frame_ms
+    fig = go.Figure([go.Scatter(x=ms, y=curve, mode="lines", name=f"filter {i}",
+                                hovertemplate=f"filter {i} · " + "%{x:.0f} ms: %{y:.3f}<extra></extra>")
+                     for i, curve in zip(indices, curves)])
+    fig.update_xaxes(title=f"time within the kernel (ms; {curves.shape[1]} frames)")
+    fig.update_yaxes(title="weight")
+    return _layout(fig, title, 300)

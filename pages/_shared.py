@@ -19,6 +19,7 @@ from genre_core.live import preload_webrtc
 preload_webrtc()
 
 from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes  # noqa: E402
+from genre_core.errors import GenreLabError  # noqa: E402
 from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
     ORIGIN_RECORDING,
@@ -123,10 +124,24 @@ def predictions_or_stop(current: CurrentClip, model_names: list[str]) -> tuple[l
     """:func:`predictions_for`, or an error naming the clip and the end of this page's run."""
     try:
         return predictions_for(current, model_names)
-    except (AudioError, ValueError) as exc:
+    except (GenreLabError, ValueError) as exc:
         st.error(f"Could not classify {current.name}: {exc} Try a longer or louder clip.")
         st.stop()
         raise  # unreachable: st.stop() ends the run
+
+
+def loadable(model_names: list[str]) -> list[str]:
+    """The names among ``model_names`` whose models load; a warning names each that does not.
+
+    One broken model folder must not blank a page: the others are still shown.
+    """
+    registry = get_registry()
+    if not hasattr(registry, "load_many"):  # an older registry: load one by one
+        return list(model_names)
+    _, failures = registry.load_many(list(model_names))
+    for name, reason in failures.items():
+        st.warning(f"Model **{name}** could not be loaded and is left out: {reason}", icon=":material/warning:")
+    return [n for n in model_names if n not in failures]
 
 
 # --- the current clip ---------------------------------------------------------------------------
@@ -255,7 +270,9 @@ def data_badge(entry_or_card: Any) -> None:
     card = getattr(entry_or_card, "card", entry_or_card)
     source = (card.get("data") or {}).get("source", "unknown")
     dataset = (card.get("data") or {}).get("dataset", "?")
-    if source == "real":
+    if card.get("kind") == "tagger":
+        st.badge(f"pretrained tagger · {dataset.upper()} · authors' weights", icon=":material/sell:", color="blue")
+    elif source == "real":
         st.badge(f"real data · {dataset}", icon=":material/verified:", color="green")
     else:
         st.badge("synthetic demo · trained on synthetic styles", icon=":material/science:", color="violet")
@@ -269,7 +286,6 @@ PAGE_FILES: tuple[tuple[str, str, str], ...] = (
     ("pages/inside_cnn.py", "Inside the CNN", ":material/neurology:"),
     ("pages/compare_models.py", "Compare models", ":material/leaderboard:"),
     ("pages/live.py", "Live", ":material/mic:"),
-    ("pages/teach_it.py", "Teach it", ":material/school:"),
 )
 
 

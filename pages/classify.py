@@ -9,11 +9,26 @@ from pages._shared import (
     SHOW_SYNTH_KEY,
     clip_header,
     data_badge,
+    loadable,
     model_entries,
     predictions_or_stop,
     require_clip,
 )
 from genre_core import plots
+from genre_core.app.tagger_views import (
+    GENRE_SET_TITLES,
+    INDEPENDENT_NOTE,
+    MAPPING_NOTE,
+    agreement_rows,
+    agreement_sentence,
+    can_map,
+    default_taggers,
+    mapped_genres,
+    split_entries,
+    tag_groups,
+    tags_text,
+    top_tags_over_time,
+)
 from genre_core.session import card_dataset, display_name, group_by_labels, spans_time, top_k_text
 
 ensure_app_frame()
@@ -22,7 +37,8 @@ COLUMNS = 3
 
 st.title("Classify")
 st.caption("Every trained model listens to the clip; their probabilities are shown side by side, "
-           "with a soft-vote ensemble and a timeline of how the genre changes across the song.")
+           "with a soft-vote ensemble and a timeline of how the genre changes across the song. Pretrained "
+           "taggers add their tags and are compared with the genre models through a genre mapping.")
 current = require_clip("classify")
 clip_header(current)
 
@@ -32,26 +48,36 @@ if not entries:
                "(see the README), then reload this page.")
     st.stop()
 
-real = [e for e in entries if e.is_real_data]
-synthetic = [e for e in entries if not e.is_real_data]
+real, taggers, synthetic = split_entries(entries)
+chosen_taggers = st.multiselect(
+    "Pretrained taggers", [e.name for e in taggers], default=default_taggers(taggers), key="classify_taggers",
+    format_func=lambda n: display_name(next(e.card for e in taggers if e.name == n), n),
+    help="Music taggers pretrained by Pons & Serra (musicnn, VGG) on the Million Song Dataset or MagnaTagATune. "
+         "They predict 50 tags (genres, decades, moods, instruments), not one genre, so they never join the "
+         "soft vote; they are compared with the genre models through a hand-written crosswalk.",
+) if taggers else []
 show_synthetic = st.toggle(
     f"Also show the {len(synthetic)} synthetic demo models", key=SHOW_SYNTH_KEY, disabled=not synthetic,
     help="Demo CNNs trained on the project's synthetic styles (not genres). They are shown in their own "
          "section and never compared with the real-data models.",
 )
-chosen = real + (synthetic if show_synthetic else [])
+chosen = real + [e for e in taggers if e.name in chosen_taggers] + (synthetic if show_synthetic else [])
 if not chosen:
-    st.info("Only synthetic demo models are installed: switch on the toggle above to see them.")
+    st.info("No model is selected: add a tagger above, or switch on the synthetic demo models.")
     st.stop()
 
-predictions, seconds = predictions_or_stop(current, [e.name for e in chosen])
+names = loadable([e.name for e in chosen])
+if not names:
+    st.error("None of the selected models could be loaded (see the warnings above).")
+    st.stop()
+predictions, seconds = predictions_or_stop(current, names)
 
 entry_of = {e.name: e for e in chosen}
-n_windows = max((len(p.windows) for p in predictions), default=0)
+n_windows = max((len(p.windows) for p in predictions if not p.multi_label), default=0)
 metrics = st.columns(3)
 metrics[0].metric("Models", len(predictions))
 metrics[1].metric("Analysis windows", n_windows, help="30 s windows with 15 s hop for the classical "
-                  "models; deep models use their own segment length.")
+                  "models; deep models use their own segment length; taggers read 3 s patches.")
 metrics[2].metric("Time taken", f"{seconds:.2f} s", help="Feature computation is shared between models "
                   "that read the same input; repeated views of the same clip come from the cache.")
 
@@ -106,10 +132,75 @@ def _section(title: str, items: list, prefix: str) -> None:
         )
 
 
-real_predictions = [p for p in predictions if entry_of[p.model].is_real_data]
+def _tagger_section(prediction) -> None:
+    """One tagger: genre tags, the other tags apart, a tag timeline and the mapped genre view."""
+    entry = entry_of[prediction.model]
+    st.subheader(display_name(entry.card, entry.name))
+    data_badge(entry)
+    groups = tag_groups(prediction.labels, prediction.probabilities)
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Top genre tags**")
+        if groups.genre:
+            st.plotly_chart(plots.probability_bars([t for t, _ in groups.genre], [p for _, p in groups.genre],
+                                                   height=300), key=f"tags_{prediction.model}")
+        st.caption(INDEPENDENT_NOTE)
+    with right:
+        st.markdown("**Other tags** (not genres)")
+        for category, items in groups.other.items():
+            st.markdown(f"*{category}:* {tags_text(items)}")
+    if spans_time(prediction, min_span=2.0):
+        tags, matrix = top_tags_over_time(prediction.labels, prediction.window_probabilities, top=10)
+        st.plotly_chart(
+            plots.timeline_heatmap(prediction.windows, matrix, tags, height=120 + 22 * len(tags),
+                                   title="Top 10 tags per 3 s patch"),
+            key=f"tag_timeline_{prediction.model}",
+        )
+    else:
+        st.caption("The clip is one 3 s patch long, so there is no tag timeline.")
+    if can_map(prediction):
+        with st.expander("Genre view: this tagger's tags mapped to GTZAN and FMA genres", expanded=False):
+            st.caption(MAPPING_NOTE)
+            columns = st.columns(len(GENRE_SET_TITLES))
+            for column, (genre_set, set_title) in zip(columns, GENRE_SET_TITLES.items()):
+                genres, scores = mapped_genres(prediction, genre_set)
+                with column:
+                    st.plotly_chart(plots.probability_bars(genres, scores, height=300,
+                                                           title=f"{set_title}, mapped"),
+                                    key=f"mapped_{genre_set}_{prediction.model}")
+
+
+def _agreement(genre_predictions: list, tagger_predictions: list) -> None:
+    """Which genre each genre model and each (mapped) tagger picks for this clip."""
+    st.subheader("Agreement: genre models and taggers on this clip")
+    st.caption(MAPPING_NOTE + " The genre models' scores are their own probabilities.")
+    label_of = {p.model: display_name(entry_of[p.model].card, p.model, short=True) for p in predictions}
+    for genre_set, set_title in GENRE_SET_TITLES.items():
+        rows = agreement_rows(genre_predictions, tagger_predictions, genre_set, names=label_of)
+        if rows.empty or not (rows["how"] == "trained genre classifier").any():
+            continue
+        st.markdown(f"**{set_title}:** " + agreement_sentence(rows))
+        st.dataframe(rows, hide_index=True, key=f"agreement_{genre_set}", column_config={
+            "score": st.column_config.ProgressColumn("score", min_value=0.0, max_value=1.0, format="percent"),
+            "how": st.column_config.TextColumn("how the genre was found"),
+        })
+
+
+tagger_predictions = [p for p in predictions if p.multi_label]
+real_predictions = [p for p in predictions if entry_of[p.model].is_real_data and not p.multi_label]
 synthetic_predictions = [p for p in predictions if not entry_of[p.model].is_real_data]
 if real_predictions:
     _section("Real-data models", real_predictions, "real")
+if tagger_predictions:
+    st.divider()
+    st.header("Pretrained taggers")
+    st.caption("Tags, not genres: each tagger was trained by its authors to predict 50 tags. Genre tags are shown "
+               "first; decades, moods, vocals and instruments apart.")
+    for tagger_prediction in tagger_predictions:
+        _tagger_section(tagger_prediction)
+    if real_predictions:
+        st.divider()
+        _agreement(real_predictions, tagger_predictions)
 if synthetic_predictions:
     st.divider()
     st.warning("The models below are **demos trained on synthetic styles** (e.g. *swing*, *waltz*), not on "

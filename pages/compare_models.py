@@ -6,8 +6,18 @@ import numpy as np
 import streamlit as st
 
 from pages._shared import ensure_app_frame
-from pages._shared import current_clip, data_badge, model_entries, predictions_or_stop
+from pages._shared import current_clip, data_badge, loadable, model_entries, predictions_or_stop
 from genre_core import plots
+from genre_core.app.tagger_views import (
+    GENRE_SET_TITLES,
+    MAPPING_NOTE,
+    agreement_rows,
+    agreement_sentence,
+    is_tagger,
+    mapped_matrix,
+    tagger_table,
+    trained_on,
+)
 from genre_core.session import (
     agreement_summary,
     card_notes,
@@ -34,7 +44,8 @@ if not entries:
                "`python -m train.deep` (see the README), then reload this page.")
     st.stop()
 cards = {e.name: e.card for e in entries}
-table = leaderboard(cards)
+# Taggers have the authors' ROC-AUC / PR-AUC, not an accuracy: they get their own table below.
+table = leaderboard({n: c for n, c in cards.items() if not is_tagger(c)})
 
 st.header("Leaderboard")
 for index, (dataset, label_set, rows) in enumerate(leaderboard_groups(table)):
@@ -64,6 +75,18 @@ for index, (dataset, label_set, rows) in enumerate(leaderboard_groups(table)):
                                                  title="Best accuracy against latency"),
                         key=f"leaderboard_fig_{index}")
 
+taggers = tagger_table(cards)
+if not taggers.empty:
+    st.subheader("Pretrained taggers · 50 tags each")
+    data_badge(cards[taggers["model"].iloc[0]])
+    st.caption("ROC-AUC and PR-AUC are **the authors' figures** on the MSD / MagnaTagATune test sets, as published "
+               "with musicnn (Pons & Serra, 2019); they were not measured here. They average over all 50 tags, "
+               "so they are not comparable with the genre accuracies above.")
+    st.dataframe(taggers.drop(columns=["model"]), hide_index=True, key="leaderboard_taggers", column_config={
+        "authors' ROC-AUC": st.column_config.NumberColumn("authors' ROC-AUC", format="%.3f"),
+        "authors' PR-AUC": st.column_config.NumberColumn("authors' PR-AUC", format="%.3f"),
+    })
+
 st.header("One model in detail")
 name = st.selectbox("Model", list(cards), key="compare_model",
                     format_func=lambda n: display_name(cards[n], n))
@@ -72,7 +95,19 @@ data_badge(card)
 for note in card_notes(card):
     st.caption(note)
 protocols = evaluation_protocols(card)
-if protocols:
+if is_tagger(card):
+    authors = (card.get("metrics") or {}).get("authors_test") or {}
+    source = card.get("source") or {}
+    m1, m2 = st.columns(2)
+    if authors.get("roc_auc") is not None:
+        m1.metric("ROC-AUC (authors' test set)", f"{authors['roc_auc']:.3f}",
+                  help=f"Published by the authors for the {trained_on(card)} test set; not measured here.")
+    if authors.get("pr_auc") is not None:
+        m2.metric("PR-AUC (authors' test set)", f"{authors['pr_auc']:.3f}",
+                  help=f"Published by the authors for the {trained_on(card)} test set; not measured here.")
+    st.caption(f"Weights: {source.get('citation', '?')} {source.get('copyright', '')} "
+               f"Licence: {source.get('licence', '?')}.")
+elif protocols:
     protocol = st.segmented_control("Evaluation", protocols, default=protocols[0], key=f"compare_protocol_{name}",
                                     format_func=protocol_title) or protocols[0]
     metrics = card["metrics"][protocol]
@@ -108,8 +143,10 @@ chosen = [e for e in entries if e.is_real_data or include_synthetic]
 if not chosen:
     st.info("Only synthetic demo models are installed: switch on the toggle above to compare them on this clip.")
     st.stop()
-predictions, _ = predictions_or_stop(current, [e.name for e in chosen])
-for index, (labels, group) in enumerate(group_by_labels(predictions).items()):
+predictions, _ = predictions_or_stop(current, loadable([e.name for e in chosen]))
+genre_predictions = [p for p in predictions if not p.multi_label]
+tagger_predictions = [p for p in predictions if p.multi_label]
+for index, (labels, group) in enumerate(group_by_labels(genre_predictions).items()):
     summary = agreement_summary(group)
     first_card = cards[group[0].model]
     st.subheader(f"{(first_card.get('data') or {}).get('dataset', '?')} · {len(labels)} labels")
@@ -128,3 +165,18 @@ for index, (labels, group) in enumerate(group_by_labels(predictions).items()):
                                                     label_list, matrix,
                                                     title="Probability per model (★ = the model's top label)"),
                     key=f"compare_clip_{index}")
+
+if tagger_predictions:
+    st.subheader("Genre models and taggers, through the crosswalk")
+    st.caption(MAPPING_NOTE)
+    names = {p.model: display_name(cards[p.model], p.model, short=True) for p in predictions}
+    for genre_set, set_title in GENRE_SET_TITLES.items():
+        rows = agreement_rows(genre_predictions, tagger_predictions, genre_set, names=names)
+        if rows.empty:
+            continue
+        st.markdown(f"**{set_title}:** " + agreement_sentence(rows))
+        models, genres, matrix = mapped_matrix(tagger_predictions, genre_set)
+        st.plotly_chart(plots.probability_matrix_figure(
+            [f"{names[m]} (mapped)" for m in models], genres, matrix,
+            title=f"Taggers' {set_title} genres, mapped from tags (★ = top mapped genre)"),
+            key=f"compare_mapped_{genre_set}")

@@ -12,7 +12,9 @@ from pages._shared import get_predictor, model_entries
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
 from genre_core.live import LiveResult, RollingAudioBuffer, analyse_snapshot, webrtc_blocker
-from genre_core.session import display_name, top_k_text
+from genre_core.app.tagger_views import default_taggers, live_bars, split_entries
+from genre_core.errors import GenreLabError
+from genre_core.session import display_name
 
 ensure_app_frame()
 
@@ -26,8 +28,11 @@ st.caption("Play music near your microphone: the last few seconds are shown as a
            "so this works on localhost).")
 
 entries = model_entries(include_synthetic=False)
-# Default to the two fastest models: each update must finish well within the update interval.
-fastest = sorted(entries, key=lambda e: e.card.get("latency_ms_per_30s") or float("inf"))[:2]
+genre_models, taggers, _ = split_entries(entries)
+# Default to the two fastest genre models (each update must finish well within the update
+# interval) and the taggers shown by default: they read 3 s patches, a good fit for live windows.
+fastest = sorted(genre_models, key=lambda e: e.card.get("latency_ms_per_30s") or float("inf"))[:2]
+defaults = [e.name for e in fastest] + default_taggers(taggers)
 if not entries:
     st.warning("No real-data models are installed in `models/`, so there is nothing to classify with. "
                "Train one with `python -m train classic` (see the README).")
@@ -35,9 +40,10 @@ if not entries:
 
 c1, c2, c3 = st.columns([2, 1, 1])
 cards = {e.name: e.card for e in entries}
-chosen = c1.multiselect("Models", list(cards), default=[e.name for e in fastest], key="live_models",
+chosen = c1.multiselect("Models", list(cards), default=defaults, key="live_models",
                         format_func=lambda n: display_name(cards[n], n, short=True),
-                        help="The two fastest real-data models are preselected.")
+                        help="The two fastest real-data genre models and the default tagger (msd_musicnn) are "
+                             "preselected. Taggers show their top genre tags; their probabilities are independent.")
 seconds = c2.slider("Window (s)", 5, 20, 10, key="live_seconds", help="How much recent audio is analysed.")
 interval = c3.slider("Update every (s)", 1.0, 3.0, 2.0, step=0.5, key="live_interval")
 
@@ -78,7 +84,11 @@ if not ctx.state.playing:
 if not chosen:
     st.info("Choose at least one model above.")
     st.stop()
-predictors = [get_predictor(n) for n in chosen]
+try:
+    predictors = [get_predictor(n) for n in chosen]
+except GenreLabError as exc:
+    st.error(f"A chosen model could not be loaded: {exc} Remove it from the list above.")
+    st.stop()
 status = st.empty()
 mel_slot = st.empty()
 bars_slot = st.empty()
@@ -96,10 +106,11 @@ def _show(result: LiveResult, update: int) -> None:
             return
         columns = st.columns(max(1, len(result.predictions)))
         for column, prediction in zip(columns, result.predictions):
+            labels, probabilities, caption = live_bars(prediction)
             with column:
                 st.markdown(f"**{display_name(cards[prediction.model], prediction.model, short=True)}**")
-                st.caption(top_k_text(prediction.labels, prediction.probabilities))
-                st.plotly_chart(plots.live_probability_figure(prediction.labels, prediction.probabilities),
+                st.caption(caption)
+                st.plotly_chart(plots.live_probability_figure(labels, probabilities),
                                 key=f"live_bars_{prediction.model}_{update}")
 
 
@@ -120,7 +131,11 @@ while ctx.state.playing:
             status.caption(f"Listening… {buffer.filled_seconds:.1f} s of {buffer.min_seconds:.0f} s needed.")
         continue
     started = time.perf_counter()
-    result = analyse_snapshot(buffer.snapshot(now), predictors, SAMPLE_RATE)
+    try:
+        result = analyse_snapshot(buffer.snapshot(now), predictors, SAMPLE_RATE)
+    except GenreLabError as exc:
+        status.error(f"Could not classify the last {buffer.filled_seconds:.1f} s: {exc}")
+        continue
     update += 1
     status.caption(f"Update {update}: analysed the last {result.seconds:.1f} s in "
                    f"{time.perf_counter() - started:.2f} s.")

@@ -26,7 +26,16 @@ LAB = "pages/spectrogram_lab.py"
 CNN = "pages/inside_cnn.py"
 COMPARE = "pages/compare_models.py"
 LIVE = "pages/live.py"
-PAGES = (CLASSIFY, LAB, CNN, COMPARE, LIVE)
+
+
+def _page_files() -> tuple[str, ...]:
+    from pages._shared import PAGE_FILES
+
+    return tuple(path for path, _, _ in PAGE_FILES)
+
+
+#: Every page the navigation lists (a page added there is tested here too).
+PAGES = _page_files()
 TIMEOUT = 240
 
 
@@ -83,7 +92,8 @@ def registry():
 
 @pytest.fixture(scope="module")
 def real_entries(registry):
-    entries = registry.entries(real_only=True)
+    """The real-data genre classifiers (not the pretrained taggers, which predict tags)."""
+    entries = [e for e in registry.entries(real_only=True) if e.kind != "tagger"]
     if not entries:
         pytest.skip("no real-data models in models/ (train them with python -m train.classical)")
     return entries
@@ -156,7 +166,7 @@ def test_upload_limit_matches_config():
 # --- Classify ----------------------------------------------------------------------------------
 
 
-def test_classify_shows_every_real_model(real_entries, song_wav_bytes, real_song_path):
+def test_classify_shows_every_real_model(registry, real_entries, song_wav_bytes, real_song_path):
     from genre_core.session import display_name
 
     at = _app()
@@ -169,7 +179,8 @@ def test_classify_shows_every_real_model(real_entries, song_wav_bytes, real_song
     for entry in real_entries:
         assert display_name(entry.card, entry.name, short=True) in markdown
     metrics = {m.label: m.value for m in at.get("metric")}
-    assert metrics["Models"] == str(len(real_entries))
+    default_taggers = [e for e in registry.entries(kind="tagger") if e.card.get("shown_by_default")]
+    assert metrics["Models"] == str(len(real_entries) + len(default_taggers))
     assert metrics["Time taken"].endswith(" s")
     # each model's top-3 caption names labels with percentages
     top3 = [c for c in _texts(at, "caption") if c.startswith("1. ")]
@@ -270,9 +281,12 @@ def cnn_names(registry):
 
 @pytest.mark.parametrize("view", ["Feature maps", "What the filters look for", "Grad-CAM"])
 def test_inside_cnn_views(view, cnn_names, swing):
+    """The synthetic demo CNNs (the taggers are covered in test_app_taggers.py)."""
     at = _app()
     at.session_state["clip"] = swing
     at = _open(at, CNN)
+    at.selectbox(key="cnn_model").set_value(cnn_names[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
     at.get("button_group")[0].set_value(view).run()
     assert not at.exception, [e.value for e in at.exception]
     charts = _figures(at)
@@ -292,11 +306,14 @@ def test_compare_models_leaderboard_and_clip(registry, swing):
     at.session_state["clip"] = swing
     at = _open(at, COMPARE)
     tables = at.dataframe
-    groups = {((e.card.get("data") or {}).get("dataset"), (e.card.get("data") or {}).get("label_set")) for e in entries}
-    assert len(tables) == len(groups)
+    classifiers = [e for e in entries if e.kind != "tagger"]
+    groups = {((e.card.get("data") or {}).get("dataset"), (e.card.get("data") or {}).get("label_set"))
+              for e in classifiers}
+    has_taggers = len(classifiers) < len(entries)
+    assert len(tables) == len(groups) + has_taggers  # the taggers share one table of the authors' figures
     at.toggle(key="compare_show_synthetic").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
-    clip_groups = {tuple(e.card["labels"]) for e in entries}
+    clip_groups = {tuple(e.card["labels"]) for e in classifiers}
     assert sum(k.startswith("compare_clip_") for k in _figures(at)) == len(clip_groups)
     # the detail view draws the chosen model's confusion matrix from its card
     assert "compare_confusion" in _figures(at)

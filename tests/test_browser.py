@@ -2,8 +2,14 @@
 
 A fixture starts ``streamlit run app.py`` on a free local port; Playwright
 drives the system Chromium (``/usr/bin/chromium``; Playwright's own browser
-download is never used).  Each page is screenshotted to ``docs/screenshots``
-(and to the test's tmp folder).  Skipped when Chromium or Playwright is absent.
+download is never used).  Each page is screenshotted to the test's tmp folder;
+with ``GENRE_LAB_SCREENSHOTS=1`` the screenshots also replace those in
+``docs/screenshots`` (a plain run never rewrites tracked files).  Skipped when
+Chromium or Playwright is absent.
+
+The uploaded clip is a real FMA rock clip from ../shared/data when it is there
+(else a real GTZAN clip, else a synthesised song), so Classify shows the
+pretrained tagger's tags for real music.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from genre_core.constants import PROJECT_ROOT
+from genre_core.constants import PROJECT_ROOT, SHARED_DATA_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,14 +33,19 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
-#: (navigation label, page title shown as h1, screenshot name)
-PAGES = [
-    ("Classify", "Classify", "classify"),
-    ("Spectrogram lab", "Spectrogram lab", "spectrogram_lab"),
-    ("Inside the CNN", "Inside the CNN", "inside_cnn"),
-    ("Compare models", "Compare models", "compare_models"),
-    ("Live", "Live", "live"),
-]
+#: Set to 1 to write the screenshots to docs/screenshots (tracked files).
+SCREENSHOTS_ENV = "GENRE_LAB_SCREENSHOTS"
+FMA_ROCK = SHARED_DATA_DIR / "fma_small" / "001" / "001040.mp3"
+
+
+def _pages() -> list[tuple[str, str, str]]:
+    """(navigation label, page title shown as h1, screenshot name) of every page the app lists."""
+    from pages._shared import PAGE_FILES
+
+    return [(title, title, Path(path).stem) for path, title, _ in PAGE_FILES]
+
+
+PAGES = _pages()
 SERVER_START_TIMEOUT = 90
 #: Set by the server fixture, so a failing test can show what the server logged.
 SERVER_LOG: list[Path] = []
@@ -118,7 +129,9 @@ def browser_page(server, playwright):
 
 @pytest.fixture(scope="module")
 def upload_file(tmp_path_factory, real_song_path, song_wav_bytes) -> Path:
-    """A real GTZAN clip when ../shared/data is there, else a synthesised song."""
+    """A real FMA clip (or GTZAN clip) when ../shared/data is there, else a synthesised song."""
+    if FMA_ROCK.exists():
+        return FMA_ROCK
     if real_song_path is not None:
         return real_song_path
     path = tmp_path_factory.mktemp("upload") / "synth_song.wav"
@@ -150,11 +163,12 @@ def _screenshot(page, name: str, tmp_dir: Path) -> Path:
     )
     page.set_viewport_size({"width": 1400, "height": int(min(max(height, 900), 5000))})
     page.wait_for_timeout(1200)  # plotly re-lays out charts to the new size
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / f"{name}.png"
+    target = tmp_dir / f"{name}.png"
     page.screenshot(path=str(target))
     _shrink_png(target)
-    shutil.copy(target, tmp_dir / target.name)
+    if os.environ.get(SCREENSHOTS_ENV) == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, SCREENSHOTS / target.name)
     page.set_viewport_size({"width": 1400, "height": 1000})
     return target
 
@@ -190,7 +204,7 @@ def test_direct_page_url_on_a_fresh_server_keeps_the_frame(server, playwright):
         _wait_idle(page)
         assert page.locator('[data-testid="stFileUploaderDropzoneInput"]').count() == 1
         links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
-        # no legacy "app" entry: exactly the five pages, in order (texts carry icon names first)
+        # no legacy "app" entry: exactly the app's pages, in order (texts carry icon names first)
         assert len(links) == len(PAGES)
         assert all(text.strip().endswith(label) for text, (label, _, _) in zip(links, PAGES))
         assert not _errors_on_page(page)
@@ -207,20 +221,35 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
     # checkout without trained models, for the page saying so).
     from genre_core.registry import default_registry
 
-    has_models = bool(default_registry().entries())
+    registry = default_registry()
+    has_models = bool(registry.entries())
     page.get_by_text("Time taken" if has_models else "No trained models").wait_for()
     _wait_idle(page)
     assert page.get_by_text(f"Current clip: {upload_file.name}", exact=False).count() >= 1
     if has_models:
         assert page.locator(".js-plotly-plot").count() >= 1
+    if "msd_musicnn" in registry:
+        # the default tagger's tags, its other tags apart, and the mapping always labelled as one
+        page.get_by_text("Top genre tags").first.wait_for()
+        assert page.get_by_text("Other tags").count() >= 1
+        assert page.get_by_text("hand-written crosswalk", exact=False).count() >= 1
+        assert page.locator('.js-plotly-plot:has-text("Top 10 tags per 3 s patch")').count() == 1
     shots = []
     for label, title, name in PAGES:
         page.locator('[data-testid="stSidebarNavLink"]', has_text=label).first.click()
         page.get_by_role("heading", name=title, exact=True).wait_for()
         _wait_idle(page)
         assert not _errors_on_page(page), f"{title}: {_errors_on_page(page)}"
+        assert not page.locator('[data-testid="stAlertContentError"]').count(), f"{title}: an error box"
         # the clip is shared: no page asks for it again
         assert page.get_by_text("Load a clip", exact=False).count() == 0, title
+        if name == "inside_cnn" and "msd_vgg" in registry:
+            # opens on the VGG tagger, with feature maps drawn over seconds and Hz
+            model_box = page.locator('[data-testid="stSelectbox"]', has_text="CNN model")
+            assert registry.get("msd_vgg").card["display_name"] in model_box.inner_text()
+            maps = page.locator('.js-plotly-plot:has-text("most active filters")')
+            assert maps.count() == 1
+            assert "time (s)" in maps.inner_text() and "kHz" in maps.inner_text()
         shots.append(_screenshot(page, name, tmp_path))
     assert all(p.stat().st_size > 10_000 for p in shots)
 

@@ -102,3 +102,25 @@ def test_invalid_arguments():
     buf = RollingAudioBuffer()
     with pytest.raises(ValueError):
         buf.push(np.zeros(10), sample_rate=0)
+
+
+def test_live_bars_show_top_genre_tags_for_a_tagger():
+    from genre_core.app.tagger_views import live_bars
+    from genre_core.constants import GTZAN_GENRES
+    from genre_core.tags import MSD_TAGS
+
+    def tagger(probs):
+        p = np.zeros(len(MSD_TAGS))
+        for tag, value in probs.items():
+            p[MSD_TAGS.index(tag)] = value
+        return SimpleNamespace(model="msd_musicnn", labels=MSD_TAGS, probabilities=p, multi_label=True)
+
+    genre = np.full(len(GTZAN_GENRES), 0.02)
+    genre[GTZAN_GENRES.index("jazz")] = 0.82
+
+    labels, probs, caption = live_bars(tagger({"rock": 0.9, "80s": 0.95, "pop": 0.5}), top=3)
+    assert labels[:2] == ["rock", "pop"] and "80s" not in labels and len(labels) == 3
+    assert "independent" in caption
+    classifier = SimpleNamespace(model="svm", labels=GTZAN_GENRES, probabilities=genre, multi_label=False)
+    labels, probs, caption = live_bars(classifier)
+    assert labels == list(GTZAN_GENRES) and caption.startswith("1. jazz")

@@ -169,3 +169,63 @@ def test_leaderboard_figure_axis_scale_follows_spread():
     assert narrow.layout.xaxis.type != "log"
     wide = plots.leaderboard_figure(["a", "b"], [0.7, 0.8], [45.0, 1100.0])
     assert wide.layout.xaxis.type == "log" and 100 in wide.layout.xaxis.tickvals
+
+
+# --- tagger views: axes in seconds and Hz ---------------------------------------------------------------
+
+BAND_HZ = np.geomspace(30.0, 7750.0, 96)  # stands in for the taggers' mel band centres
+
+
+def _tick_text(fig, axis="yaxis"):
+    return list(getattr(fig.layout, axis).ticktext or ())
+
+
+def test_band_heatmap_has_seconds_across_and_hz_ticks():
+    values = np.random.default_rng(0).random((187, 96))
+    times = 6.0 + np.arange(187) * 0.016
+    fig = plots.band_heatmap_figure(values, times, np.arange(96), BAND_HZ)
+    (heat,) = fig.data
+    assert np.asarray(heat.z).shape == (96, 187)  # bands up, time across
+    np.testing.assert_allclose(np.asarray(heat.x)[[0, -1]], [6.0, times[-1]], rtol=1e-6)
+    assert fig.layout.xaxis.title.text == "time (s)"
+    assert "1 kHz" in _tick_text(fig) and "100 Hz" in _tick_text(fig)
+    with pytest.raises(ValueError):
+        plots.band_heatmap_figure(values[:, :10], times, np.arange(96), BAND_HZ)
+
+
+def test_feature_map_grid_panels_and_time_only_maps():
+    maps = np.random.default_rng(1).random((23, 12, 128)).astype(np.float32)
+    bands = 3 + 8 * np.arange(12.0)
+    fig = plots.feature_map_grid(maps, [5, 9, 1], np.arange(23) * 0.128, bands, BAND_HZ, columns=2)
+    assert len(fig.data) == 3
+    np.testing.assert_allclose(np.asarray(fig.data[0].y), bands)
+    assert any("kHz" in t for t in _tick_text(fig))
+    flat = plots.feature_map_grid(maps[:, 0, :], [3, 4], np.arange(23) * 0.016, None, BAND_HZ)
+    (heat,) = flat.data
+    assert list(heat.y) == ["filter 3", "filter 4"]
+    np.testing.assert_allclose(np.asarray(heat.z)[1], maps[:, 0, 4])
+    with pytest.raises(ValueError):
+        plots.feature_map_grid(maps, [0], np.arange(23), None, BAND_HZ)
+
+
+def test_saliency_figure_2d_overlay_and_1d_curve():
+    patch = np.random.default_rng(2).random((187, 96))
+    times = np.arange(187) * 0.016
+    overlay = plots.saliency_figure(patch, np.random.default_rng(3).random((187, 96)), times, BAND_HZ)
+    assert [t.type for t in overlay.data] == ["heatmap", "heatmap"]
+    curve = plots.saliency_figure(patch, np.linspace(0, 1, 187), times, BAND_HZ)
+    assert [t.type for t in curve.data] == ["heatmap", "scatter"]
+    np.testing.assert_allclose(np.asarray(curve.data[1].y), np.linspace(0, 1, 187), rtol=1e-6)
+    with pytest.raises(ValueError):
+        plots.saliency_figure(patch, np.ones(10), times, BAND_HZ)
+
+
+def test_kernel_figures_keep_the_weights_and_their_sign():
+    kernels = np.random.default_rng(4).standard_normal((4, 7, 38))
+    fig = plots.kernel_images_figure(kernels, [10, 3, 7, 0], 0.0, BAND_HZ, columns=2)
+    assert len(fig.data) == 4
+    np.testing.assert_allclose(np.asarray(fig.data[1].z), kernels[1].T, rtol=1e-6)
+    assert fig.data[1].zmin == -fig.data[1].zmax  # symmetric: white is zero weight
+    curves = plots.kernel_curves_figure(kernels[:, :, 0], [10, 3, 7, 0])
+    assert [t.name for t in curves.data] == ["filter 10", "filter 3", "filter 7", "filter 0"]
+    np.testing.assert_allclose(np.asarray(curves.data[0].x)[-1], 6 * 16.0)
