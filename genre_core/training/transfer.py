@@ -701,6 +701,21 @@ class ProtocolResult:
     tuning: dict[str, Any]
 
 
+def check_protocol_splits(table: pd.DataFrame) -> None:
+    """Fail before any audio is decoded when the split leaves no training or no test track.
+
+    Raises
+    ------
+    UsageError
+    """
+    counts = table.drop_duplicates("track_id")["split"].value_counts()
+    missing = [split for split in ("train", "test") if not counts.get(split, 0)]
+    if missing:
+        found = ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+        raise UsageError(f"no {' and no '.join(missing)} track in the split (tracks per split: {found}); a head "
+                         "needs training tracks and test tracks (check --data-dir and --split-dir)")
+
+
 def run_protocol(config: TransferConfig, splits: dict[str, EmbeddingSplit], labels: Sequence[str],
                  prefix: str = "") -> ProtocolResult:
     """Fit on train → score valid; refit on train+valid → score test. The train+valid head ships.
@@ -762,7 +777,8 @@ def export_model(tagger: Any, layer: str, head: FittedHead, name: str = "transfe
     x = embedding if len(embedding.shape) == 2 else keras.layers.Flatten(name="embedding_flat")(embedding)
     for head_layer in head.keras_layers:
         x = head_layer(x)
-    return keras.Model(tagger.model.inputs, x, name=name)
+    # One input tensor, not a list: the saved model is then called with a bare batch of patches.
+    return keras.Model(tagger.model.inputs[0], x, name=name)
 
 
 def save_model(model: Any, path: Path) -> int:
@@ -829,6 +845,7 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
         raise UsageError(f"unknown head {config.head!r}; choose one of {', '.join(HEADS)}")
     tagger, layer = load_backbone(config)
     table, labels, info = load_tracks(config)
+    check_protocol_splits(table)
     tfrecord_dir, manifest, reused = prepare_embeddings(config, table, labels, tagger, layer, info)
     splits = {split: read_embeddings(tfrecord_dir, split, labels) for split in SPLITS}
     started = time.perf_counter()
