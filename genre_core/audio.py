@@ -161,7 +161,7 @@ def _dbfs(peak: float) -> float:
 
 def _short_reason(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return text.split(": ", 1)[-1][:160]
+    return text.split(": ", 1)[-1][:160].rstrip(". ")
 
 
 def _supported() -> str:

@@ -401,7 +401,7 @@ def fit_models(
 #: Limits on a model artifact (skops and .keras files are zip archives), checked
 #: before anything is decompressed: the shipped ones are under 5 MB.
 MAX_ARTIFACT_BYTES: int = 512 * 1024 * 1024
-MAX_UNPACKED_BYTES: int = 1024 * 1024 * 1024
+MAX_UNPACKED_BYTES: int = 512 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS: int = 10_000
 #: Top-level packages a .keras config may name as a layer's or object's module.
 KERAS_MODULES: frozenset[str] = frozenset({"keras"})
