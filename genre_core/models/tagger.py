@@ -116,9 +116,12 @@ class TaggerPredictor:
 
     def _batched(self, function: Any, inputs: np.ndarray) -> np.ndarray:
         inputs = np.asarray(inputs, dtype=np.float32)
+        # A reloaded functional model expects its inputs as a one-element list; give
+        # it the structure it was built with, or Keras warns on every call.
+        as_list = isinstance(function.input, (list, tuple))
         # Direct calls on small batches: no per-call tf.data set-up as in model.predict.
-        outputs = [np.asarray(function(inputs[i:i + PREDICT_BATCH], training=False))
-                   for i in range(0, len(inputs), PREDICT_BATCH)]
+        outputs = [np.asarray(function([batch] if as_list else batch, training=False))
+                   for batch in (inputs[i:i + PREDICT_BATCH] for i in range(0, len(inputs), PREDICT_BATCH))]
         return np.concatenate(outputs) if outputs else np.zeros((0, *function.output_shape[1:]), np.float32)
 
     def predict_inputs(self, inputs: np.ndarray) -> np.ndarray:
