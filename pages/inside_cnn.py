@@ -219,8 +219,8 @@ def _tagger_page(name: str, predictor) -> None:
 
     if view == FEATURE_MAPS:
         st.markdown("Each convolution layer applies a bank of learned filters; every filter produces one map "
-                    "showing where (in time and frequency) its pattern occurs. Shown: the filters most active on "
-                    "this excerpt.")
+                    "showing where (in time and frequency) its pattern occurs. Shown: the filters whose maps vary "
+                    "most on this excerpt (each panel scaled to its own range).")
         layer = st.selectbox("Layer", layers, key=f"cnn_tagger_layer_{name}")
         activation = maps[layer]
         axes = cnn_views.layer_axes(predictor.model, layer, offset_s=start_s)
@@ -232,9 +232,9 @@ def _tagger_page(name: str, predictor) -> None:
         else:
             grid += " (time only: the frequency axis was max-pooled away)"
         st.caption(f"{layer}: {activation.shape[-1]} filters on a grid of {grid}.")
-        filters = cnn_views.most_active_filters(activation, SHOWN_FILTERS)
+        filters = cnn_views.most_varied_filters(activation, SHOWN_FILTERS)
         st.plotly_chart(plots.feature_map_grid(activation, filters, axes.times_s, axes.bands, band_hz,
-                                               title=f"{layer}: the {len(filters)} most active filters"),
+                                               title=f"{layer}: the {len(filters)} filters that vary most on this excerpt"),
                         key=f"cnn_maps_{layer}")
 
     elif view == PATTERNS:

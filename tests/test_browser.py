@@ -246,8 +246,9 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
         if name == "inside_cnn" and "msd_vgg" in registry:
             # opens on the VGG tagger, with feature maps drawn over seconds and Hz
             model_box = page.locator('[data-testid="stSelectbox"]', has_text="CNN model")
-            assert registry.get("msd_vgg").card["display_name"] in model_box.inner_text()
-            maps = page.locator('.js-plotly-plot:has-text("most active filters")')
+            # the chosen option is drawn in the box (as text or as the combobox's value)
+            assert registry.get("msd_vgg").card["display_name"] in model_box.first.inner_html()
+            maps = page.locator('.js-plotly-plot:has-text("vary most on this excerpt")')
             assert maps.count() == 1
             assert "time (s)" in maps.inner_text() and "kHz" in maps.inner_text()
         shots.append(_screenshot(page, name, tmp_path))

@@ -150,11 +150,15 @@ def layer_axes(model: Any, layer_name: str, offset_s: float = 0.0) -> LayerAxes:
     return LayerAxes(times_s=times, bands=bands)
 
 
-def most_active_filters(activation: np.ndarray, count: int) -> list[int]:
-    """Indices of the ``count`` channels with the highest mean activation, highest first."""
+def most_varied_filters(activation: np.ndarray, count: int) -> list[int]:
+    """Indices of the ``count`` channels whose maps vary most over the excerpt, most first.
+
+    Not the highest mean: a filter with a large bias and tiny weights is
+    "active" everywhere alike, and its map is a flat colour that says nothing.
+    """
     act = np.asarray(activation, dtype=float)
-    means = act.reshape(-1, act.shape[-1]).mean(axis=0)
-    return [int(i) for i in np.argsort(-means, kind="stable")[:count]]
+    spread = act.reshape(-1, act.shape[-1]).std(axis=0)
+    return [int(i) for i in np.argsort(-spread, kind="stable")[:count]]
 
 
 def timbral_filters(model: Any, layer_name: str, count: int = 12) -> tuple[list[int], np.ndarray]:
