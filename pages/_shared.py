@@ -286,6 +286,7 @@ PAGE_FILES: tuple[tuple[str, str, str], ...] = (
     ("pages/inside_cnn.py", "Inside the CNN", ":material/neurology:"),
     ("pages/compare_models.py", "Compare models", ":material/leaderboard:"),
     ("pages/live.py", "Live", ":material/mic:"),
+    ("pages/teach_it.py", "Teach it", ":material/school:"),
 )
 
 
