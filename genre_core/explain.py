@@ -223,6 +223,7 @@ def activation_maximization(
     seed: int = 0,
     input_shape: tuple | None = None,
     value_range: tuple[float, float] | None = None,
+    start_spread: float = 0.05,
 ) -> np.ndarray:
     """Inputs that excite chosen filters, by gradient ascent on the input.
 
@@ -249,6 +250,10 @@ def activation_maximization(
         (e.g. ``(2000, 1)`` for ``cnn1d_raw``, fewer frames for the mel models).
     value_range : (low, high), optional
         Default :func:`input_value_range`.
+    start_spread : float
+        Standard deviation of the starting noise, as a fraction of the range.
+        ReLU filters that are silent on a near-constant start get no gradient;
+        a wider start (e.g. 0.5) wakes them.
 
     Returns
     -------
@@ -266,7 +271,7 @@ def activation_maximization(
     low, high = input_value_range(model) if value_range is None else value_range
     span = float(high - low)
     rng = np.random.default_rng(seed)
-    start = np.clip((low + high) / 2 + 0.05 * span * rng.standard_normal((len(filters), *shape)), low, high)
+    start = np.clip((low + high) / 2 + start_spread * span * rng.standard_normal((len(filters), *shape)), low, high)
     ascend = _cached(
         model, ("ascent", layer_name, shape),
         lambda: _ascent_function(_probe(model, [layer_name], input_shape=shape)),
@@ -402,7 +407,7 @@ def grad_cam(model: keras.Model, x: np.ndarray, class_index: int, layer_name: st
 
 def store_patterns(model: keras.Model, model_dir: Any, *, steps: int = 30, seed: int = 0,
                    input_shape: tuple[int, ...] | None = None, max_first_filters: int | None = None,
-                   chunk: int = 16) -> Any:
+                   chunk: int = 16, start_spread: float = 0.05) -> Any:
     """Compute the activation-maximisation patterns the app shows and save them beside the model.
 
     They depend only on the weights, so they are computed once (at training or
@@ -423,27 +428,95 @@ def store_patterns(model: keras.Model, model_dir: Any, *, steps: int = 30, seed:
     pathlib.Path
         ``<model_dir>/patterns.npz`` with, per layer ``L``: ``L/filters`` (int
         indices), ``L/patterns`` (n_filters, *input_shape) and ``L/activation``
-        (each pattern's mean activation of its filter); plus ``steps`` and ``seed``.
+        (each pattern's mean activation of its filter), ``L/start_activation``
+        (the same for the ascent's starting point, zero steps); plus ``steps``,
+        ``seed`` and ``start_spread``.
     """
     from pathlib import Path
 
     first, first_filters, last, last_filters = first_and_last_block_filters(model)
-    first_filters = first_filters[:max_first_filters]
+    # Trained nets leave many filters with (near-)zero weights (weight decay):
+    # MSD musicnn uses 23 of its 204 7x38 timbral filters.  Such a filter has no
+    # pattern at all, so the strongest filters are the ones worth showing.
+    first_filters = strongest_filters(model, first, max_first_filters or len(first_filters))
+    last_filters = strongest_filters(model, last, len(last_filters))
     arrays: dict[str, np.ndarray] = {"steps": np.array(steps), "seed": np.array(seed),
-                                     "layers": np.array([first, last])}
+                                     "start_spread": np.array(start_spread), "layers": np.array([first, last])}
+
+    def activations(inputs: np.ndarray, filters: list[int]) -> np.ndarray:
+        return np.concatenate([filter_activation(model, layer, inputs[i:i + chunk], filters[i:i + chunk])
+                               for i in range(0, len(filters), chunk)]).astype(np.float32)
+
     for layer, filters in ((first, first_filters), (last, last_filters)):
-        parts = [activation_maximization(model, layer, filters[i:i + chunk], steps=steps, seed=seed + i,
-                                         input_shape=input_shape)
-                 for i in range(0, len(filters), chunk)]
-        patterns = np.concatenate(parts)
+        linear = with_linear_activation(model, layer)
+
+        def ascend(n_steps: int, layer: str = layer, filters: list[int] = filters) -> np.ndarray:
+            return np.concatenate([
+                activation_maximization(linear, layer, filters[i:i + chunk], steps=n_steps, seed=seed + i,
+                                        input_shape=input_shape, start_spread=start_spread,
+                                        value_range=input_value_range(model))
+                for i in range(0, len(filters), chunk)])
+
+        patterns = ascend(steps)
         arrays[f"{layer}/filters"] = np.array(filters, dtype=np.int32)
         arrays[f"{layer}/patterns"] = patterns.astype(np.float16)
-        arrays[f"{layer}/activation"] = np.concatenate(
-            [filter_activation(model, layer, patterns[i:i + chunk], filters[i:i + chunk])
-             for i in range(0, len(filters), chunk)]).astype(np.float32)
+        arrays[f"{layer}/activation"] = activations(patterns, filters)
+        arrays[f"{layer}/start_activation"] = activations(ascend(0), filters)
     path = Path(model_dir) / PATTERNS_FILE
     np.savez_compressed(path, **arrays)
     return path
+
+
+def filter_norms(model: keras.Model, layer_name: str) -> np.ndarray:
+    """L2 norm of each filter's kernel, shape (n_filters,).
+
+    A norm near zero marks a filter the training switched off.
+
+    Examples
+    --------
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((8, 1)), keras.layers.Conv1D(3, 2, name="c")])
+    >>> m.get_layer("c").set_weights([np.stack([np.ones((2, 1)), np.zeros((2, 1)), np.ones((2, 1))], -1), np.zeros(3)])
+    >>> filter_norms(m, "c").round(3).tolist()
+    [1.414, 0.0, 1.414]
+    """
+    kernel = np.asarray(_locate(model, layer_name).get_layer(layer_name).get_weights()[0])
+    return np.sqrt((kernel.astype(np.float64).reshape(-1, kernel.shape[-1]) ** 2).sum(axis=0))
+
+
+def alive_filters(model: keras.Model, layer_name: str, relative: float = 1e-3) -> list[int]:
+    """Filters whose kernel norm is above ``relative`` x the layer's largest: the ones in use."""
+    norms = filter_norms(model, layer_name)
+    return [int(i) for i in np.flatnonzero(norms > relative * norms.max())]
+
+
+def strongest_filters(model: keras.Model, layer_name: str, n: int) -> list[int]:
+    """The ``n`` filters with the largest kernel norms, in index order."""
+    norms = filter_norms(model, layer_name)
+    return sorted(int(i) for i in np.argsort(-norms, kind="stable")[:n])
+
+
+def with_linear_activation(model: keras.Model, layer_name: str) -> keras.Model:
+    """A copy of ``model`` sharing its weights, with ``layer_name``'s activation made linear.
+
+    Activation maximisation climbs the pre-activation: a ReLU filter that is
+    silent at the starting point has zero gradient there and would never move
+    (keras-vis swaps the activation the same way).  Layers without an
+    ``activation`` are returned as they are (the same object).
+    """
+    target = model.get_layer(layer_name)
+    if getattr(target, "activation", None) is None or target.activation is keras.activations.linear:
+        return model
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        if layer.name != layer_name:
+            return layer  # shared, weights and all
+        config = {**layer.get_config(), "activation": "linear"}
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.get_layer(layer_name).set_weights(target.get_weights())
+    return copy
 
 
 def load_patterns(model_dir: Any) -> dict[str, tuple[list[int], np.ndarray]] | None:

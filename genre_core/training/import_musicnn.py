@@ -236,7 +236,9 @@ def import_tagger(name: str, out_dir: str | os.PathLike, package_dir: str | os.P
     # 1.5 s patterns: the front and mid end are convolutional in time, and a
     # shorter input makes the ascent 2x cheaper.  musicnn's 204 timbral filters
     # are shown as weights; 32 of them get patterns.
-    store_patterns(model, model_dir, input_shape=PATTERN_INPUT_SHAPE,
+    # The start spreads over the whole log-mel range (not near-constant): many
+    # first-layer ReLU filters are silent, with no gradient, on a flat input.
+    store_patterns(model, model_dir, input_shape=PATTERN_INPUT_SHAPE, start_spread=0.5,
                    max_first_filters=32 if source.architecture == "musicnn" else None)
     card = tagger_card(name, source, checkpoint_dir, command, (model_dir / "model.keras").stat().st_size)
     card["notes"].append(f"Activation-maximisation patterns precomputed at import "
