@@ -39,7 +39,7 @@ from genre_core.constants import SAMPLE_RATE
 def _naive_examples(table: pd.DataFrame, segment_seconds: float, labels: list[str]):
     """(x, label) per segment: decode the file and featurise, for every single example."""
     from genre_core.features import deep_input
-    from genre_core.tfrecords import segment_bounds
+    from genre_core.windows import segment_bounds
 
     for row in table.itertuples(index=False):
         n_samples = int(round(librosa.get_duration(path=row.path) * SAMPLE_RATE))

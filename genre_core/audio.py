@@ -35,7 +35,7 @@ from .errors import AudioError, UsageError
 
 __all__ = [
     "AudioClip", "AudioError", "AudioSource", "AudioStream", "MAX_DURATION", "MIN_DURATION",
-    "SUPPORTED_EXTENSIONS", "frame_windows", "load_audio", "split_windows", "write_wav_bytes",
+    "SUPPORTED_EXTENSIONS", "load_audio", "write_wav_bytes",
 ]
 
 AudioSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO]
@@ -532,49 +532,6 @@ def load_audio(
         source_channels=stream.source_channels,
         notes=notes,
     )
-
-
-def frame_windows(
-    n_samples: int, sample_rate: int, window_seconds: float = 30.0, hop_seconds: float = 15.0
-) -> list[tuple[int, int]]:
-    """Start and end sample indices of analysis windows over a signal.
-
-    A signal up to half a hop longer than one window gets a single window
-    covering all of it (GTZAN's "30 s" clips run to 30.6 s); otherwise the last
-    window is aligned to the end so no tail is left unanalysed.
-
-    Parameters
-    ----------
-    n_samples : int
-        Length of the signal.
-    sample_rate : int
-    window_seconds, hop_seconds : float
-        Window length and hop, in seconds.
-
-    Returns
-    -------
-    list of (start, end)
-    """
-    if window_seconds <= 0 or hop_seconds <= 0:
-        raise UsageError("window_seconds and hop_seconds must be positive")
-    win = int(round(window_seconds * sample_rate))
-    hop = int(round(hop_seconds * sample_rate))
-    if n_samples <= win + hop // 2:
-        return [(0, int(n_samples))]
-    starts = list(range(0, n_samples - win + 1, hop))
-    if starts[-1] + win < n_samples:
-        starts.append(n_samples - win)
-    return [(s, s + win) for s in starts]
-
-
-def split_windows(
-    samples: np.ndarray, sample_rate: int, window_seconds: float = 30.0, hop_seconds: float = 15.0
-) -> list[np.ndarray]:
-    """Split a signal into analysis windows (views, no copies).
-
-    See :func:`frame_windows` for the placement rule.
-    """
-    return [samples[s:e] for s, e in frame_windows(len(samples), sample_rate, window_seconds, hop_seconds)]
 
 
 def write_wav_bytes(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
 import bottleneck
@@ -21,6 +22,7 @@ import librosa
 import numpy as np
 
 from .constants import SAMPLE_RATE
+from .windows import frame_windows, segment_signal
 
 N_FFT: int = 2048
 HOP_LENGTH: int = 512
@@ -255,8 +257,6 @@ def gtzan57_windows(
     windows : list of (start_seconds, end_seconds)
     features : np.ndarray, shape (n_windows, 57)
     """
-    from .audio import frame_windows
-
     y = _as_signal(y)
     D = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
     bounds = frame_windows(len(y), sr, window_seconds, hop_seconds)
@@ -464,6 +464,30 @@ def deep_input(kind: str, y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
         return mel_image(y, sr)
     raise ValueError(f"unknown deep input kind {kind!r}; choose from {DEEP_INPUT_KINDS}")
 
+
+
+def segment_inputs(
+    samples: np.ndarray, sample_rate: int, segment_seconds: float, kinds: Sequence[str]
+) -> tuple[list[tuple[float, float]], dict[str, np.ndarray]]:
+    """Deep-model inputs of every segment of a signal (placed by :func:`genre_core.windows.segment_signal`).
+
+    The one path from a signal to a deep model's batch: the predictors and the
+    TFRecord writer both call it.
+
+    Returns
+    -------
+    windows : list of (start_seconds, end_seconds)
+    inputs : dict kind -> np.ndarray of shape (n_segments, *deep_input_shape(kind))
+
+    Examples
+    --------
+    >>> windows, inputs = segment_inputs(np.zeros(7 * 22050), 22050, 3.0, ["raw"])
+    >>> windows, inputs["raw"].shape
+    ([(0.0, 3.0), (3.0, 6.0), (4.0, 7.0)], (3, 10000, 1))
+    """
+    windows, segments = segment_signal(samples, sample_rate, segment_seconds)
+    inputs = {kind: np.stack([deep_input(kind, s, sample_rate) for s in segments]) for kind in kinds}
+    return windows, inputs
 
 # --- musicnn's input: the pretrained taggers' log-mel patches --------------------------
 

@@ -41,7 +41,7 @@ from .audio import AudioError, load_audio
 from .constants import SAMPLE_RATE
 from .datasets import official_split, stratified_split
 from .datasets.table import SPLITS
-from .features import DEEP_INPUT_KINDS, deep_input, deep_input_shape
+from .features import DEEP_INPUT_KINDS, deep_input_shape, segment_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -55,74 +55,6 @@ _SHARD_NAME = re.compile(
 )
 # Bytes, not float_list: decode_raw is a memcpy while float_list parsing is per value.
 _ARRAY_DTYPE = np.dtype("<f4")
-
-
-# --- segmentation ---------------------------------------------------------------------
-
-
-def segment_bounds(n_samples: int, sample_rate: int, segment_seconds: float) -> list[tuple[int, int]]:
-    """Sample ranges of the fixed-length segments of a signal (hop = segment length).
-
-    Segments never exceed ``segment_seconds`` (a model's input has a fixed
-    size).  When the length is not a multiple of the segment, one more
-    segment aligned to the end covers the tail; a signal shorter than one
-    segment gives one range covering all of it (to be zero-padded).
-    """
-    if segment_seconds <= 0:
-        raise ValueError(f"segment_seconds must be positive, got {segment_seconds}")
-    length = int(round(segment_seconds * sample_rate))
-    if n_samples <= length:
-        return [(0, int(n_samples))]
-    starts = list(range(0, n_samples - length + 1, length))
-    if starts[-1] + length < n_samples:
-        starts.append(n_samples - length)
-    return [(s, s + length) for s in starts]
-
-
-def segment_signal(
-    samples: np.ndarray, sample_rate: int, segment_seconds: float
-) -> tuple[list[tuple[float, float]], list[np.ndarray]]:
-    """Cut a signal into equal-length segments, zero-padding a short clip.
-
-    Parameters
-    ----------
-    samples : np.ndarray
-        Mono signal.
-    sample_rate : int
-    segment_seconds : float
-
-    Returns
-    -------
-    windows : list of (start_seconds, end_seconds)
-        The stretch of the signal each segment covers.
-    segments : list of np.ndarray
-        float32 arrays of exactly ``round(segment_seconds * sample_rate)`` samples.
-    """
-    samples = np.asarray(samples, dtype=np.float32)
-    length = int(round(segment_seconds * sample_rate))
-    windows, segments = [], []
-    for start, end in segment_bounds(len(samples), sample_rate, segment_seconds):
-        piece = samples[start:end]
-        if len(piece) < length:
-            piece = np.pad(piece, (0, length - len(piece)))
-        windows.append((start / sample_rate, end / sample_rate))
-        segments.append(piece)
-    return windows, segments
-
-
-def segment_inputs(
-    samples: np.ndarray, sample_rate: int, segment_seconds: float, kinds: Sequence[str]
-) -> tuple[list[tuple[float, float]], dict[str, np.ndarray]]:
-    """Deep-model inputs of every segment of a signal, one batch per kind.
-
-    Returns
-    -------
-    windows : list of (start_seconds, end_seconds)
-    inputs : dict kind -> np.ndarray of shape (n_segments, *deep_input_shape(kind))
-    """
-    windows, segments = segment_signal(samples, sample_rate, segment_seconds)
-    inputs = {kind: np.stack([deep_input(kind, s, sample_rate) for s in segments]) for kind in kinds}
-    return windows, inputs
 
 
 # --- writing --------------------------------------------------------------------------

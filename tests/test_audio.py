@@ -8,14 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genre_core.audio import (
-    AudioError,
-    frame_windows,
-    load_audio,
-    split_windows,
-    write_wav_bytes,
-)
+from genre_core.audio import AudioError, load_audio, write_wav_bytes
 from genre_core.constants import SAMPLE_RATE
+from genre_core.windows import frame_windows, split_windows
 
 from ._shared_data import FMA_SMALL, GTZAN_AUDIO, require
 

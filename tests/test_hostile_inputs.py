@@ -475,8 +475,8 @@ class _WindowMeans:
         self.longest = 0
 
     def prepare(self, samples, sample_rate):
-        from genre_core.audio import frame_windows
-        from genre_core.tfrecords import segment_bounds
+        from genre_core.windows import frame_windows
+        from genre_core.windows import segment_bounds
 
         self.longest = max(self.longest, len(samples))
         bounds = (segment_bounds(len(samples), sample_rate, self.window_hop[0]) if self.segments

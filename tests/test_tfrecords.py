@@ -18,10 +18,10 @@ from genre_core.tfrecords import (
     parse_shard_name,
     read_manifest,
     scan_records,
-    segment_signal,
     shard_files,
     write_tfrecords,
 )
+from genre_core.windows import segment_signal
 from tests._shared_data import FMA_SMALL, require
 
 KINDS = ["raw", "mfcc", "mel"]

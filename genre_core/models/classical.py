@@ -627,7 +627,7 @@ class FeaturePredictor:
 
     @property
     def window_hop(self) -> tuple[float, float]:
-        """Window and hop in seconds, placed as :func:`genre_core.audio.frame_windows` places them.
+        """Window and hop in seconds, placed as :func:`genre_core.windows.frame_windows` places them.
 
         :mod:`genre_core.stream` uses it to analyse long audio chunk by chunk
         with exactly the windows one pass over the whole signal would have.
@@ -637,12 +637,9 @@ class FeaturePredictor:
     def prepare(self, samples: np.ndarray, sample_rate: int) -> tuple[Windows, np.ndarray]:
         """GTZAN-57 features of each 30 s window (15 s hop); a shorter clip is one window."""
         from ..features import gtzan57_windows
+        from ..windows import resample_to
 
-        samples = np.asarray(samples, dtype=np.float32)
-        if int(sample_rate) != self.sample_rate:
-            import soxr
-
-            samples = soxr.resample(samples, int(sample_rate), self.sample_rate, quality="HQ").astype(np.float32)
+        samples = resample_to(samples, sample_rate, self.sample_rate)
         return gtzan57_windows(samples, self.sample_rate, self.window_seconds, self.hop_seconds)
 
     def predict_inputs(self, inputs: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 The clip is cut into the segments the model was trained on (same length,
 hop = segment length, the last segment aligned to the end, a short clip
-zero-padded) by the function that featurised the training data, and each
-segment becomes the model's input via :func:`genre_core.features.deep_input`.
+zero-padded) by :func:`genre_core.features.segment_inputs`, the function that
+featurised the training data.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soxr
 
 from ..constants import SAMPLE_RATE
 from ..errors import ModelLoadError, UsageError
+from ..features import deep_input_shape, segment_inputs
+from ..windows import resample_to
 from .base import Windows
 
 #: Segments per forward pass; bounds memory for long clips and mel images.
@@ -42,8 +43,6 @@ class DeepPredictor:
     """
 
     def __init__(self, model: Any, spec: Any, card: dict[str, Any], name: str) -> None:
-        from ..features import deep_input_shape
-
         self.model = model
         self.spec = spec
         self.card = card
@@ -67,7 +66,7 @@ class DeepPredictor:
 
     @property
     def window_hop(self) -> tuple[float, float]:
-        """Segment length and hop (equal) in seconds, placed as :func:`genre_core.tfrecords.segment_bounds` does.
+        """Segment length and hop (equal) in seconds, placed as :func:`genre_core.windows.segment_bounds` does.
 
         :mod:`genre_core.stream` uses it to analyse long audio chunk by chunk.
         """
@@ -88,13 +87,10 @@ class DeepPredictor:
         windows : list of (start_seconds, end_seconds)
         inputs : np.ndarray, shape (n_segments, *input_shape), float32
         """
-        from ..tfrecords import segment_inputs
-
         samples = np.asarray(samples, dtype=np.float32)
         if samples.ndim != 1 or samples.size == 0:
             raise UsageError(f"expected a non-empty mono signal, got shape {samples.shape}")
-        if int(sample_rate) != self.sample_rate:
-            samples = soxr.resample(samples, int(sample_rate), self.sample_rate, quality="HQ").astype(np.float32)
+        samples = resample_to(samples, sample_rate, self.sample_rate)
         windows, inputs = segment_inputs(samples, self.sample_rate, self.segment_seconds, [self.input_kind])
         return windows, inputs[self.input_kind]
 

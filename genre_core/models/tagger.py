@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soxr
 
 from ..features import (
     MUSICNN_HOP_LENGTH, MUSICNN_PATCH_FRAMES, MUSICNN_SAMPLE_RATE, musicnn_logmel, musicnn_patch_starts,
     musicnn_patches,
 )
+from ..windows import resample_to
 from .base import Windows
 
 #: Patches per forward pass: bounds memory on long songs.
@@ -47,9 +47,7 @@ def to_tagger_rate(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1 or samples.size == 0:
         raise ValueError(f"expected a non-empty mono signal, got shape {samples.shape}")
-    if int(sample_rate) != MUSICNN_SAMPLE_RATE:
-        samples = soxr.resample(samples, int(sample_rate), MUSICNN_SAMPLE_RATE, quality="HQ").astype(np.float32)
-    return samples
+    return resample_to(samples, sample_rate, MUSICNN_SAMPLE_RATE)
 
 
 def tagger_inputs(samples: np.ndarray, sample_rate: int, hop_frames: int | None = None
