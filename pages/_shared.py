@@ -18,7 +18,7 @@ from genre_core.live import preload_webrtc
 # A page may run before app.py (legacy pages/ mode); aiortc must load before TensorFlow.
 preload_webrtc()
 
-from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes  # noqa: E402
+from genre_core.audio import MAX_DURATION, SUPPORTED_EXTENSIONS, AudioError, write_wav_bytes  # noqa: E402
 from genre_core.errors import GenreLabError  # noqa: E402
 from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
@@ -164,73 +164,127 @@ def _fail(message: str) -> None:
     st.session_state[ERROR_KEY] = message + suffix
 
 
-def _take_file(uploaded: Any, origin: str) -> None:
+#: The extensions the sidebar accepts: genre_core.audio's one list, without the dots.
+ACCEPTED_EXTENSIONS: tuple[str, ...] = tuple(e.lstrip(".") for e in SUPPORTED_EXTENSIONS)
+#: What the uploader is given: ``audio/*`` first, so Streamlit leaves the extension check to
+#: the decoder (an extension-less or oddly named file gets the decoder's message, not an
+#: exception), then the extensions, which the browser's file picker offers.
+UPLOADER_TYPES: tuple[str, ...] = ("audio/*", *ACCEPTED_EXTENSIONS)
+#: Sidebar input widgets whose key carries a generation number, bumped to empty them.
+UPLOAD, RECORD, EXAMPLE = "upload", "record", "example"
+
+
+def formats_text() -> str:
+    """The accepted formats as one comma-separated list (``wav, mp3, …``)."""
+    return ", ".join(ACCEPTED_EXTENSIONS)
+
+
+def upload_error_message(exc: Exception) -> str:
+    """The decoder's message, then what to do; the formats are listed once, whatever the message says."""
+    message = str(exc).strip()
+    if formats_text() in message:
+        return f"{message} Try another file."
+    return f"{message} Try another file ({formats_text()})."
+
+
+def _input_key(slot: str) -> str:
+    """The current widget key of the sidebar's ``slot`` input (``upload_0``, ``upload_1``…)."""
+    return f"{slot}_{st.session_state.get(f'_{slot}_generation', 0)}"
+
+
+def _empty_input(slot: str) -> None:
+    """Replace the ``slot`` widget by a fresh, empty one on this run (its old file name goes)."""
+    old = _input_key(slot)
+    st.session_state[f"_{slot}_generation"] = st.session_state.get(f"_{slot}_generation", 0) + 1
+    st.session_state.pop(old, None)
+
+
+def _forget_example() -> None:
+    """An upload or recording replaces the example: clear the picker so it does not mislead."""
+    st.session_state[EXAMPLE] = None
+
+
+def _take_file(uploaded: Any, origin: str) -> bool:
+    """Decode an uploaded or recorded file into the current clip; False (and an error) if it fails."""
     limit = upload_limit_mb()
     try:
         check_upload_size(int(uploaded.size), uploaded.name, limit)
         data = uploaded.getvalue()
         set_current_clip(decode_bytes(content_hash(data), uploaded.name, origin, limit, data))
     except AudioError as exc:
-        _fail(f"{exc} Try another file: {', '.join(UPLOAD_TYPES)}.")
+        _fail(upload_error_message(exc))
+        return False
+    return True
 
 
-def _seen(slot: str, identity: Any) -> bool:
-    """True when this widget value was already processed; remembers it otherwise."""
-    key = f"_seen_{slot}"
-    if st.session_state.get(key) == identity:
-        return True
-    st.session_state[key] = identity
-    return False
+def _on_file(slot: str, key: str) -> None:
+    """Callback of the uploader and the recorder: runs before the page, so the sidebar drawn
+    afterwards already shows the outcome.
+
+    A file that becomes the clip empties the other inputs; a rejected file empties its own
+    input (the previous clip stays current, and the error says so).
+    """
+    uploaded = st.session_state.get(key)
+    if uploaded is None:  # the user removed the file: an error about it is stale
+        st.session_state[ERROR_KEY] = None
+        return
+    origin = ORIGIN_UPLOAD if slot == UPLOAD else ORIGIN_RECORDING
+    if _take_file(uploaded, origin):
+        _forget_example()
+        _empty_input(RECORD if slot == UPLOAD else UPLOAD)
+    else:
+        _empty_input(slot)
 
 
-def _forget_example() -> None:
-    """An upload or recording replaces the example: clear the picker so it does not mislead."""
-    st.session_state["example"] = None
-    st.session_state.pop("_seen_example", None)
+def _on_example() -> None:
+    """Callback of the example picker: the example becomes the clip and the file inputs empty."""
+    choice = st.session_state.get(EXAMPLE)
+    if choice is None:
+        return
+    try:
+        set_current_clip(load_example(choice))
+    except (AudioError, KeyError) as exc:
+        _fail(str(exc))
+        st.session_state[EXAMPLE] = None
+        return
+    _empty_input(UPLOAD)
+    _empty_input(RECORD)
 
 
 def clip_sidebar() -> None:
     """The sidebar shown on every page: upload, record or pick the shared clip.
 
-    The most recently changed input wins; a bad file leaves the previous clip
-    loaded and shows what went wrong.
+    The inputs act through callbacks, before the page runs: the most recent one
+    wins, and the others are emptied, so the sidebar never shows a file name or
+    example that is not the current clip.  A bad file leaves the previous clip
+    loaded, empties the uploader and shows what went wrong.
     """
     limit = upload_limit_mb()
     st.sidebar.header("Your clip")
-    uploaded = st.sidebar.file_uploader(
+    upload_key = _input_key(UPLOAD)
+    st.sidebar.file_uploader(
         "Upload a song",
-        type=list(UPLOAD_TYPES),
-        key="upload",
-        on_change=_forget_example,
-        help=f"wav, mp3, ogg, flac or au, up to {limit} MB. Only the first "
-             f"{MAX_DURATION / 60:.0f} minutes are analysed.",
+        type=list(UPLOADER_TYPES),
+        key=upload_key,
+        on_change=_on_file,
+        args=(UPLOAD, upload_key),
+        help=f"{formats_text()}, up to {limit} MB. Only the first {MAX_DURATION / 60:.0f} minutes are analysed.",
     )
-    st.sidebar.caption(f"{', '.join(UPLOAD_TYPES)} · up to **{limit} MB** · first {MAX_DURATION / 60:.0f} min analysed")
-    if uploaded is not None and not _seen("upload", uploaded.file_id):
-        _take_file(uploaded, ORIGIN_UPLOAD)
-    elif uploaded is None and st.session_state.pop("_seen_upload", None) is not None:
-        st.session_state[ERROR_KEY] = None  # the user removed the file: its error is stale
-
-    recorded = st.sidebar.audio_input("…or record from your microphone", sample_rate=22050, key="record",
-                                      on_change=_forget_example)
-    if recorded is not None and not _seen("record", recorded.file_id):
-        _take_file(recorded, ORIGIN_RECORDING)
+    st.sidebar.caption(f"{formats_text()} · up to **{limit} MB** · first {MAX_DURATION / 60:.0f} min analysed")
+    record_key = _input_key(RECORD)
+    st.sidebar.audio_input("…or record from your microphone", sample_rate=22050, key=record_key,
+                           on_change=_on_file, args=(RECORD, record_key))
 
     catalogue = example_catalogue()
-    choice = st.sidebar.selectbox(
-        "…or pick a built-in example", list(catalogue), index=None, key="example",
+    st.sidebar.selectbox(
+        "…or pick a built-in example", list(catalogue), index=None, key=EXAMPLE, on_change=_on_example,
         placeholder="Choose an example", help="30 s example songs in synthetic styles, and short teaching sounds, all "
         "made by the project (no third-party audio).",
     )
-    if choice is not None and not _seen("example", choice):
-        try:
-            set_current_clip(load_example(choice))
-        except AudioError as exc:
-            _fail(str(exc))
 
     current = current_clip()
     if current is not None:
-        st.sidebar.success(f"**Current clip:** {current.name} ({current.clip.duration:.1f} s)")
+        st.sidebar.success(f"**Current clip:** {current.name} ({current.clip.duration:.1f} s, {current.origin})")
         for note in current.notes:
             st.sidebar.caption(f":material/info: {note}")
     else:
