@@ -221,10 +221,12 @@ def waveform_figure(
     highlight: tuple[float, float] | None = None,
     title: str | None = "Waveform",
     height: int = 220,
+    playhead: float | None = None,
 ) -> go.Figure:
     """Min/max envelope of a waveform: two traces (max, then min filled to it).
 
-    ``highlight`` (start, end) in seconds shades a region, e.g. the excerpt analysed below.
+    ``highlight`` (start, end) in seconds shades a region, e.g. the excerpt analysed below;
+    ``playhead`` (seconds) draws a vertical line there (see :func:`add_playhead`).
     """
     times, lows, highs = minmax_envelope(samples, sample_rate, n_bins)
     fig = go.Figure()
@@ -238,7 +240,68 @@ def waveform_figure(
     fig.update_layout(showlegend=False)
     if highlight is not None:
         fig.add_vrect(x0=highlight[0], x1=highlight[1], fillcolor=TOP_COLOUR, opacity=0.12, line_width=0)
+    add_playhead(fig, playhead)
     return _layout(fig, title, height)
+
+
+#: Name of the playhead shape: the lab's player script finds figures by it.
+PLAYHEAD_NAME = "playhead"
+
+
+def add_playhead(fig: go.Figure, seconds: float | None, **where: Any) -> go.Figure:
+    """A vertical line at ``seconds`` on the x (time) axis, spanning the plot's height.
+
+    Parameters
+    ----------
+    fig : go.Figure
+        A figure whose x axis is time in seconds.
+    seconds : float or None
+        Where to draw the line; nothing is drawn for None.
+    **where
+        ``row``/``col`` for subplots (passed to ``add_vline``).
+    """
+    if seconds is not None:
+        fig.add_vline(x=float(seconds), line=dict(color="#111111", width=1.5, dash="dot"), name=PLAYHEAD_NAME,
+                      **where)
+    return fig
+
+
+#: Candidate ticks (Hz) for frequency axes: 1-2-5 steps, labelled in Hz or kHz.
+HZ_TICK_CANDIDATES: tuple[float, ...] = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+
+
+def hz_label(hz: float) -> str:
+    """``500 Hz``, ``1 kHz``, ``2.5 kHz``."""
+    return f"{hz / 1000:g} kHz" if hz >= 1000 else f"{hz:g} Hz"
+
+
+def log_hz_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Tick values and labels for a logarithmic frequency axis from ``low`` to ``high`` Hz.
+
+    Plotly's own log ticks read ``10k, 5, 2, 1000, 5, 2, 100``; these read
+    ``100 Hz, 200 Hz, 500 Hz, 1 kHz…``.
+    """
+    values = [hz for hz in HZ_TICK_CANDIDATES if low <= hz <= high]
+    return values, [hz_label(hz) for hz in values]
+
+
+def band_hz_ticks(band_hz: Sequence[float], candidates: Sequence[float] = HZ_TICK_CANDIDATES,
+                  ) -> tuple[list[float], list[str]]:
+    """Ticks for an axis drawn in band numbers (0 … n-1), placed where the bands' centre frequencies
+    (``band_hz``, increasing) cross round frequencies, and labelled in Hz.
+
+    Examples
+    --------
+    >>> band_hz_ticks([50.0, 100.0, 150.0, 200.0])
+    ([0.0, 1.0, 3.0], ['50 Hz', '100 Hz', '200 Hz'])
+    """
+    centres = np.asarray(band_hz, dtype=float)
+    values, labels = [], []
+    for hz in candidates:
+        if centres[0] <= hz <= centres[-1]:
+            values.append(round(float(np.interp(hz, centres, np.arange(centres.size))), 3))
+            labels.append(hz_label(hz))
+    return values, labels
 
 
 def _block_reduce(z: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.ndarray, int, int]:
@@ -270,6 +333,10 @@ def spectrogram_figure(
     height: int = 320,
     zmin: float | None = None,
     zmax: float | None = None,
+    t0: float = 0.0,
+    y_ticks: tuple[Sequence[float], Sequence[str]] | None = None,
+    hover_y: str = "%{y:.0f}",
+    playhead: float | None = None,
 ) -> go.Figure:
     """Heatmap of a (rows, frames) time–frequency array with time in seconds on x.
 
@@ -282,9 +349,18 @@ def spectrogram_figure(
     y_values : sequence of float, optional
         Value of each row (e.g. FFT bin frequencies); row indices when None.
     log_y : bool
-        Logarithmic y axis (row 0 is dropped when it is 0 Hz).
+        Logarithmic y axis (row 0 is dropped when it is 0 Hz), ticked in Hz/kHz.
     colorscale_name : str
         A plotly colorscale name.
+    t0 : float
+        Time of frame 0 in seconds: an excerpt starting 15 s into a song passes 15, so the axis
+        reads song time.
+    y_ticks : (values, labels), optional
+        Explicit y ticks, e.g. Hz labels on an axis drawn in mel-band numbers.
+    hover_y : str
+        How the hover text shows a row's y value.
+    playhead : float, optional
+        Song time (s) of a vertical line (see :func:`add_playhead`).
 
     Returns
     -------
@@ -301,7 +377,7 @@ def spectrogram_figure(
         z, y = z[1:], y[1:]
     z, row_step, col_step = _block_reduce(z, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
     y = y[: z.shape[0] * row_step].reshape(z.shape[0], row_step).mean(axis=1)
-    times = (np.arange(z.shape[1]) * col_step + (col_step - 1) / 2) * hop_length / float(sample_rate)
+    times = t0 + (np.arange(z.shape[1]) * col_step + (col_step - 1) / 2) * hop_length / float(sample_rate)
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -311,11 +387,17 @@ def spectrogram_figure(
             zmin=zmin,
             zmax=zmax,
             colorbar=dict(title=colorbar_title),
-            hovertemplate="%{x:.2f} s · %{y:.0f}: %{z:.1f}<extra></extra>",
+            hovertemplate=f"%{{x:.2f}} s · {hover_y}: %{{z:.1f}} {colorbar_title}<extra></extra>",
         )
     )
     fig.update_xaxes(title="time (s)")
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    if y_ticks is None and log_y and y.size:
+        y_ticks = log_hz_ticks(float(y.min()), float(y.max()))
+    if y_ticks is not None:
+        values, labels = y_ticks  # in data units, log axis too (plotly converts them)
+        fig.update_yaxes(tickmode="array", tickvals=list(values), ticktext=list(labels))
+    add_playhead(fig, playhead)
     return _layout(fig, title, height)
 
 
@@ -326,18 +408,41 @@ def mfcc_figure(
     *,
     title: str | None = None,
     height: int = 280,
+    per_coefficient: bool = True,
+    t0: float = 0.0,
+    playhead: float | None = None,
 ) -> go.Figure:
-    """MFCCs over time on a symmetric colour range set by coefficients 1 and up.
+    """MFCCs over time, each coefficient on a colour scale of its own by default.
 
-    Coefficient 0 (overall log energy) is an order of magnitude larger than
-    the rest; letting it set the colour range would flatten everything else,
-    so it saturates instead.
+    Coefficient 0 (overall log energy) is an order of magnitude larger than the
+    rest and coefficient 1 (the spectral tilt) is next; on one shared scale they
+    saturate it and the others look flat.  With ``per_coefficient`` each row is
+    standardised over the excerpt (minus its mean, over its standard deviation),
+    so colour shows how a coefficient moves in time.  Without it, all rows share
+    one symmetric range set by coefficients 2 and up (0 and 1 then saturate).
+
+    Parameters
+    ----------
+    coefficients : np.ndarray, shape (n_mfcc, frames)
+    per_coefficient : bool
+        Standardise each coefficient (colour bar in standard deviations).
+    t0, playhead : float
+        As in :func:`spectrogram_figure`.
     """
     mfcc = np.asarray(coefficients, dtype=np.float32)
-    rest = mfcc[1:] if mfcc.shape[0] > 1 else mfcc
+    if mfcc.ndim != 2:
+        raise ValueError(f"expected a 2-D array, got shape {mfcc.shape}")
+    common = dict(y_title="coefficient", title=title, colorscale_name="RdBu_r", height=height, t0=t0,
+                  hover_y="coefficient %{y:.0f}", playhead=playhead)
+    if per_coefficient:
+        spread = mfcc.std(axis=1, keepdims=True)
+        scaled = (mfcc - mfcc.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
+        return spectrogram_figure(scaled, sample_rate, hop_length, colorbar_title="std dev", zmin=-3.0, zmax=3.0,
+                                  **common)
+    rest = mfcc[2:] if mfcc.shape[0] > 2 else mfcc
     limit = float(np.percentile(np.abs(rest), 99)) or 1.0
-    return spectrogram_figure(mfcc, sample_rate, hop_length, y_title="coefficient", colorbar_title="value",
-                              title=title, colorscale_name="RdBu_r", height=height, zmin=-limit, zmax=limit)
+    return spectrogram_figure(mfcc, sample_rate, hop_length, colorbar_title="value", zmin=-limit, zmax=limit,
+                              **common)
 
 
 def filterbank_figure(

@@ -16,6 +16,7 @@ from genre_core.session import (
     spectral_views,
     teaching_sound_names,
 )
+from genre_core.app import spectro_views as sv
 
 ensure_app_frame()
 
@@ -36,9 +37,21 @@ def teaching(name: str) -> np.ndarray:
     return render_teaching_sound(name)
 
 
+@st.cache_resource
+def _player_component():
+    """The playhead/click-to-seek component, registered once per process."""
+    return st.components.v2.component("genre_lab.playhead", js=sv.PLAYHEAD_JS)
+
+
+def playhead(groups: list[dict]) -> None:
+    """Playheads that follow each group's audio player, and click-to-seek on its charts."""
+    _player_component()(data={"groups": groups}, key="lab_playhead", height=0)
+
+
 st.title("Spectrogram lab")
 st.caption("From air pressure to the pictures the models read. Move the sliders: every figure is recomputed "
-           "with your settings.")
+           "with your settings. Press play: a line follows the sound on every figure; click a figure to jump "
+           "the player there.")
 
 sounds = teaching_sound_names()
 current = current_clip()
@@ -72,42 +85,53 @@ log_frequency = st.toggle("Logarithmic frequency axis for the STFT", key="lab_lo
 params = dict(n_fft=n_fft, hop=hop, n_mels=n_mels, fmax=float(fmax), n_mfcc=n_mfcc)
 
 
-def _stft_figure(v: SpectralViews, title: str, height: int = 320):
+def _stft_figure(v: SpectralViews, title: str, t0: float, height: int = 320):
     return plots.spectrogram_figure(v.stft_db, SAMPLE_RATE, v.hop_length, y_values=v.fft_frequencies,
-                                    title=title, log_y=log_frequency, height=height, zmin=-80, zmax=0)
+                                    title=title, log_y=log_frequency, height=height, zmin=sv.DB_FLOOR, zmax=0,
+                                    colorbar_title="dB re max", hover_y="%{y:.0f} Hz", t0=t0)
 
 
-def _mel_figure(v: SpectralViews, title: str, height: int = 320):
-    return plots.spectrogram_figure(v.mel_db, SAMPLE_RATE, v.hop_length, y_title="mel band", title=title,
-                                    height=height)
+def _mel_figure(v: SpectralViews, title: str, t0: float, height: int = 320):
+    centres = sv.mel_band_centres(v.mel_db.shape[0], v.fmax)
+    return plots.spectrogram_figure(sv.relative_db(v.mel_db), SAMPLE_RATE, v.hop_length, y_title="frequency (mel scale)",
+                                    title=title, height=height, zmin=sv.DB_FLOOR, zmax=0, colorbar_title="dB re max",
+                                    y_ticks=plots.band_hz_ticks(centres), hover_y="mel band %{y:.0f}", t0=t0)
 
 
 if mode == COMPARE:
     st.subheader("Two sounds side by side")
-    st.markdown("Same settings, two sounds: compare where their energy sits in time and in frequency.")
+    st.markdown("Same settings, two sounds: compare where their energy sits in time and in frequency. "
+                + sv.DB_CONVENTION)
     kick = next((s for s in sounds if "kick" in s.lower()), sounds[0])
     whistle = next((s for s in sounds if "whistle" in s.lower()), sounds[min(1, len(sounds) - 1)])
     columns = st.columns(2)
+    groups = []
     for column, default, slot in zip(columns, (kick, whistle), ("a", "b")):
         with column:
             name = st.selectbox("Sound", sounds, index=sounds.index(default), key=f"lab_compare_{slot}")
             y = teaching(name)
-            st.audio(y, sample_rate=SAMPLE_RATE)
+            with st.container(key=f"lab_player_{slot}"):
+                st.audio(y, sample_rate=SAMPLE_RATE)
             v = views_for(f"teach:{name}", y, **params)
             st.plotly_chart(plots.waveform_figure(y, SAMPLE_RATE, title=f"{name}: waveform", height=200),
                             key=f"lab_cmp_wave_{slot}")
-            st.plotly_chart(_stft_figure(v, f"{name}: STFT (dB)", 300), key=f"lab_cmp_stft_{slot}")
-            st.plotly_chart(_mel_figure(v, f"{name}: mel spectrogram (dB)", 300), key=f"lab_cmp_mel_{slot}")
+            st.plotly_chart(_stft_figure(v, f"{name}: STFT (dB)", 0.0, 300), key=f"lab_cmp_stft_{slot}")
+            st.plotly_chart(_mel_figure(v, f"{name}: mel spectrogram (dB)", 0.0, 300), key=f"lab_cmp_mel_{slot}")
+        groups.append({"player": f"lab_player_{slot}",
+                       "charts": [f"lab_cmp_wave_{slot}", f"lab_cmp_stft_{slot}", f"lab_cmp_mel_{slot}"]})
+    playhead(groups)
     st.stop()
 
 if mode == TEACHING:
     name = st.selectbox("Teaching sound", sounds, key="lab_teaching")
     y_full = teaching(name)
     key_base = f"teach:{name}"
-    st.audio(y_full, sample_rate=SAMPLE_RATE)
+    with st.container(key="lab_player"):
+        st.audio(y_full, sample_rate=SAMPLE_RATE)
     start, length = 0.0, len(y_full) / SAMPLE_RATE
 else:
-    clip_header(current, player=True, notes=True)
+    with st.container(key="lab_player"):
+        clip_header(current, player=True, notes=True)
     y_full = current.samples
     duration = current.clip.duration
     c1, c2 = st.columns([1, 3])
@@ -120,14 +144,16 @@ else:
     key_base = f"{current.digest}:{start:.2f}:{length:.2f}"
 
 y = excerpt(y_full, SAMPLE_RATE, start, length)
+t0 = sv.excerpt_start(len(y_full), SAMPLE_RATE, start, length)
 views = views_for(key_base, y, **params)
+span = f"{t0:.1f}–{t0 + len(y) / SAMPLE_RATE:.1f} s"
 
 st.subheader("1 · Waveform")
 st.markdown("The microphone's view: air pressure over time. Drag to zoom in; double-click to zoom out. "
             "Long clips are drawn as a min/max envelope, which looks the same at screen resolution.")
 whole = length >= len(y_full) / SAMPLE_RATE - 1e-6
-st.plotly_chart(plots.waveform_figure(y_full, SAMPLE_RATE, highlight=None if whole else (start, start + length),
-                                      title="Waveform" if whole else "Whole clip (shaded: the excerpt analysed below)"),
+st.plotly_chart(plots.waveform_figure(y_full, SAMPLE_RATE, highlight=None if whole else (t0, t0 + len(y) / SAMPLE_RATE),
+                                      title="Waveform" if whole else f"Whole clip (shaded: {span}, analysed below)"),
                 key="lab_waveform")
 
 st.subheader("2 · Short-time Fourier transform (dB)")
@@ -135,9 +161,9 @@ st.markdown(
     "The signal is cut into overlapping windows of **n_fft** samples and each window's frequency content "
     "is measured. Power spans many orders of magnitude, and hearing judges loudness roughly "
     "logarithmically, so it is shown in **decibels**: a log scale that makes quiet detail visible "
-    "next to loud peaks."
+    "next to loud peaks. " + sv.DB_CONVENTION
 )
-st.plotly_chart(_stft_figure(views, f"STFT, n_fft={n_fft}, hop={hop}"), key="lab_stft")
+st.plotly_chart(_stft_figure(views, f"STFT, n_fft={n_fft}, hop={hop} · {span}", t0), key="lab_stft")
 
 st.subheader("3 · The mel filterbank")
 st.markdown(
@@ -154,8 +180,9 @@ st.plotly_chart(plots.filterbank_figure(views.filterbank, views.fft_frequencies,
 
 st.subheader("4 · Mel spectrogram (dB)")
 st.markdown("The STFT's power summed through the filterbank and put on a dB scale: the image most "
-            "deep models in this project read.")
-st.plotly_chart(_mel_figure(views, f"Mel spectrogram, {n_mels} bands"), key="lab_mel")
+            "deep models in this project read. Rows are mel bands, evenly spaced in mel; the ticks give each "
+            "band's centre frequency in Hz (see how little room 8 kHz and up gets).")
+st.plotly_chart(_mel_figure(views, f"Mel spectrogram, {n_mels} bands · {span}", t0), key="lab_mel")
 
 st.subheader("5 · MFCC")
 st.markdown(
@@ -163,5 +190,11 @@ st.markdown(
     "coefficients keep the broad shape of the spectrum (timbre: *what instrument*), and dropping the rest "
     "discards fine harmonic detail (pitch: *which note*). The GTZAN features use 20 of them."
 )
-st.plotly_chart(plots.mfcc_figure(views.mfcc, SAMPLE_RATE, hop, title=f"{n_mfcc} MFCCs (coefficient 0, the "
-                                  "overall loudness, saturates the colour scale)"), key="lab_mfcc")
+per_coefficient = st.toggle("Scale each coefficient separately", value=True, key="lab_mfcc_scaled",
+                            help="Off: one colour scale for all coefficients (0 and 1 then saturate it).")
+st.caption(sv.MFCC_SCALING if per_coefficient else
+           "One colour scale for all coefficients, set by coefficients 2 and up: coefficients 0 (loudness) and "
+           "1 (spectral tilt) are far larger and saturate it. Switch the scaling back on to see them move.")
+st.plotly_chart(plots.mfcc_figure(views.mfcc, SAMPLE_RATE, hop, per_coefficient=per_coefficient, t0=t0,
+                                  title=f"{n_mfcc} MFCCs · {span}"), key="lab_mfcc")
+playhead([{"player": "lab_player", "charts": ["lab_waveform", "lab_stft", "lab_mel", "lab_mfcc"]}])

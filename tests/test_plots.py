@@ -132,10 +132,15 @@ def test_resize_map_and_gradcam_overlay():
 
 
 def test_mfcc_figure_range_ignores_c0():
-    mfcc = np.vstack([np.full(50, -400.0), np.random.default_rng(3).normal(0, 10, (12, 50))])
-    fig = plots.mfcc_figure(mfcc, 22050, 512)
+    rng = np.random.default_rng(3)
+    mfcc = np.vstack([-400.0 + rng.normal(0, 30, 50), 120 + rng.normal(0, 20, 50), rng.normal(0, 10, (12, 50))])
+    fig = plots.mfcc_figure(mfcc, 22050, 512, per_coefficient=False)
     assert fig.data[0].zmin == -fig.data[0].zmax
     assert 10 < fig.data[0].zmax < 50
+    # per coefficient (the default): every row standardised, so coefficient 0 no longer saturates
+    z = np.asarray(plots.mfcc_figure(mfcc, 22050, 512).data[0].z)
+    np.testing.assert_allclose(z.mean(axis=1), 0, atol=1e-4)
+    np.testing.assert_allclose(z.std(axis=1), 1, atol=1e-3)
 
 
 def test_confusion_matrix_row_normalised():
