@@ -8,8 +8,8 @@ delivered two ways, over ``--epochs`` epochs:
 * **naive**: the common first attempt, a Python generator that, for every
   example of every epoch, decodes its wav file with librosa and computes the
   segment's input with :func:`genre_core.features.deep_input`;
-* **tfrecords**: featurise once with :func:`genre_core.tfrecords.write_tfrecords`
-  (timed separately), then iterate :func:`genre_core.tfrecords.make_dataset`
+* **tfrecords**: featurise once with :func:`genre_core.training.tfrecords.write_tfrecords`
+  (timed separately), then iterate :func:`genre_core.training.tfrecords.make_dataset`
   exactly as training does (parallel reads, shuffling, batching, in-memory
   cache): the first epoch reads the shards from disk, later epochs come from
   the cache.
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from genre_core.synth import STYLES, write_corpus
-    from genre_core.tfrecords import make_dataset, write_tfrecords
+    from genre_core.training.tfrecords import make_dataset, write_tfrecords
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.workdir or tmp)

@@ -11,7 +11,7 @@ Classes that existed before this module keep their old second base
 written as ``except ValueError`` keeps working, and they stay importable from
 their old modules (``genre_core.audio.AudioError``, ``genre_core.cards.CardError``,
 ``genre_core.registry.ModelNotFoundError``,
-``genre_core.models.classical.UntrustedModelError``).
+``genre_core.models.persistence.UntrustedModelError``).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def _loader_for(card: dict[str, Any]) -> Any:
                 f"cannot be imported ({exc})"
             ) from exc
         return module.load_predictor
-    from .models.classical import load_predictor
+    from .models.feature_predictor import load_predictor
 
     return load_predictor
 

@@ -10,6 +10,7 @@ import pytest
 from genre_core import cards
 from genre_core.constants import GTZAN_GENRES
 from genre_core.models import classical as C
+from genre_core.models import persistence as P
 from genre_core.registry import ModelEntry, ModelNotFoundError, ModelRegistry, default_registry
 
 LABELS = ["a", "b"]
@@ -41,7 +42,7 @@ def _tiny_model_dir(root, name: str = "tiny", **overrides):
     y = np.repeat(LABELS, 20)
     model = C.make_pipeline("logreg").set_params(transform=C.feature_transforms()["log_var"]).fit(X, y)
     directory = root / name
-    C.save_sklearn(model, directory / C.SKOPS_FILE)
+    P.save_sklearn(model, directory / C.SKOPS_FILE)
     cards.write_card(directory, _card(name, **overrides))
     return directory
 
@@ -164,7 +165,7 @@ def test_refuses_an_untrusted_model_file_from_a_user_folder(tmp_path):
 
     directory = _tiny_model_dir(tmp_path, "evil")
     sio.dump(Pipeline([("run", FunctionTransformer(os.system))]), directory / C.SKOPS_FILE)
-    with pytest.raises(C.UntrustedModelError, match="allow-list"):
+    with pytest.raises(P.UntrustedModelError, match="allow-list"):
         ModelRegistry([tmp_path]).load("evil")
 
 

@@ -13,6 +13,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from genre_core.features import FEATURE_NAMES_GTZAN57
 from genre_core.models import classical as C
+from genre_core.models import persistence as P
+from genre_core.models.feature_predictor import FeaturePredictor
 from tests._shared_data import GTZAN_CSV, require
 
 CHANCE = 0.1
@@ -41,7 +43,7 @@ def tuned(gtzan_subset):
 
 
 def _accuracy(model, X, y):
-    from genre_core.evaluate import predict_labels
+    from genre_core.training.evaluate import predict_labels
 
     return float(np.mean(predict_labels(model, X) == y))
 
@@ -101,8 +103,8 @@ def test_skops_round_trip_gives_identical_probabilities(tuned, gtzan_subset, tmp
     X, y, X_test, _ = gtzan_subset
     model = C.fit_ensemble(tuned, X, y).estimator if name == "ensemble" else tuned[name].estimator
     path = tmp_path / "model.skops"
-    assert C.save_sklearn(model, path) == path.stat().st_size
-    loaded = C.load_sklearn(path)
+    assert P.save_sklearn(model, path) == path.stat().st_size
+    loaded = P.load_sklearn(path)
     np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
 
 
@@ -111,20 +113,20 @@ def test_skops_loader_refuses_a_dangerous_type(tmp_path):
     path = tmp_path / "model.skops"
     sio.dump(evil, path)  # written by someone else, bypassing save_sklearn
     assert any("system" in t for t in sio.get_untrusted_types(file=path))
-    with pytest.raises(C.UntrustedModelError, match="system"):
-        C.load_sklearn(path)
-    with pytest.raises(C.UntrustedModelError, match="system"):
-        C.save_sklearn(evil, tmp_path / "again.skops")
+    with pytest.raises(P.UntrustedModelError, match="system"):
+        P.load_sklearn(path)
+    with pytest.raises(P.UntrustedModelError, match="system"):
+        P.save_sklearn(evil, tmp_path / "again.skops")
     assert not (tmp_path / "again.skops").exists()
 
 
 def test_skops_loader_rejects_a_file_that_is_not_skops(tmp_path):
     path = tmp_path / "model.skops"
     path.write_bytes(b"\x80\x04not a zip")
-    with pytest.raises(C.UntrustedModelError, match="not a readable skops file"):
-        C.load_sklearn(path)
+    with pytest.raises(P.UntrustedModelError, match="not a readable skops file"):
+        P.load_sklearn(path)
     with pytest.raises(FileNotFoundError):
-        C.load_sklearn(tmp_path / "absent.skops")
+        P.load_sklearn(tmp_path / "absent.skops")
 
 
 def test_dense_net_learns_and_round_trips(gtzan_subset, tmp_path):
@@ -155,9 +157,9 @@ def test_feature_predictor_orders_columns_by_card_labels(tuned, gtzan_subset):
     _, _, X_test, _ = gtzan_subset
     model = tuned["logreg"].estimator
     labels = list(model.classes_)[::-1]
-    predictor = C.FeaturePredictor(model, {"name": "m", "labels": labels, "input": {}})
+    predictor = FeaturePredictor(model, {"name": "m", "labels": labels, "input": {}})
     probs = predictor.predict_inputs(X_test[:4])
     np.testing.assert_allclose(probs, model.predict_proba(X_test[:4])[:, ::-1])
     assert predictor.input_key == C.INPUT_KEY
     with pytest.raises(ValueError, match="card lists labels"):
-        C.FeaturePredictor(model, {"name": "m", "labels": ["x", "y"], "input": {}})
+        FeaturePredictor(model, {"name": "m", "labels": ["x", "y"], "input": {}})

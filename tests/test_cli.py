@@ -47,6 +47,7 @@ def tiny_models_dir(tmp_path):
     from genre_core.cards import card_template, write_card
     from genre_core.features import gtzan57
     from genre_core.models import classical as C
+    from genre_core.models import persistence as P
     from genre_core.synth import synth_clip
 
     styles = ["four-on-the-floor", "ambient-drone"]
@@ -54,7 +55,7 @@ def tiny_models_dir(tmp_path):
     y = np.repeat(styles, 3)
     model = C.tune("gnb", X, y, quick=True).estimator
     directory = tmp_path / "models" / "tiny_gnb"
-    C.save_sklearn(model, directory / C.SKOPS_FILE)
+    P.save_sklearn(model, directory / C.SKOPS_FILE)
     write_card(directory, card_template(
         name="tiny_gnb", display_name="tiny", kind="classical", architecture="gnb", framework="sklearn",
         artifact=C.SKOPS_FILE,

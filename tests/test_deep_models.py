@@ -14,9 +14,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from genre_core.augment import spec_augment, with_spec_augment  # noqa: E402
+from genre_core.training.augment import spec_augment, with_spec_augment  # noqa: E402
 from genre_core.features import deep_input_shape  # noqa: E402
 from genre_core.models import deep  # noqa: E402
+from genre_core.models.persistence import save_keras  # noqa: E402
 
 N_CLASSES = 3
 #: Small options that keep the tests fast; the defaults are exercised by the shape checks.
@@ -75,7 +76,7 @@ def test_trains_and_round_trips_in_safe_mode(name, tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
     slim_path = tmp_path / f"{name}_inference.keras"
-    deep.inference_copy(model).save(slim_path)
+    save_keras(model, slim_path)
     slim = keras.saving.load_model(slim_path, safe_mode=True)
     np.testing.assert_array_equal(slim.predict(x, verbose=0), model.predict(x, verbose=0))
     assert slim_path.stat().st_size < path.stat().st_size

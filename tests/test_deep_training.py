@@ -125,9 +125,9 @@ def test_bad_options_fail_with_a_message(tmp_path, capsys):
 
 
 def test_cli_constants_match_the_library():
-    from genre_core.deep_training import DEEP_DATASETS
+    from genre_core.training.deep import DEEP_DATASETS
     from genre_core.models.deep import ARCHITECTURES
-    from genre_core.tfrecords import DEFAULT_SEGMENT_SECONDS
+    from genre_core.training.tfrecords import DEFAULT_SEGMENT_SECONDS
     from train.deep import ARCHITECTURE_NAMES, DATASETS
     from train.deep import DEFAULT_SEGMENT_SECONDS as CLI_SEGMENT_SECONDS
 
@@ -148,7 +148,7 @@ def gtzan_split_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("model", ["cnn1d_raw", "mfcc_dense", "mobilenet_v2", "crnn", "parallel_cnn_rnn"])
 def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_split_dir, model):
-    from genre_core.deep_training import DeepTrainingConfig, train_deep
+    from genre_core.training.deep import DeepTrainingConfig, train_deep
     from genre_core.models.deep_predictor import load_predictor
 
     config = DeepTrainingConfig(
@@ -174,7 +174,7 @@ def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_sp
 def test_tfrecords_are_reused_only_when_they_fit(tmp_path):
     from dataclasses import replace
 
-    from genre_core.deep_training import DeepTrainingConfig, prepare_tfrecords
+    from genre_core.training.deep import DeepTrainingConfig, prepare_tfrecords
 
     config = DeepTrainingConfig(model="mfcc_dense", synthetic_per_style=3, synthetic_duration=3.0,
                                 tfrecords=str(tmp_path / "shared"), logdir=str(tmp_path / "logs"))

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from genre_core.constants import PROJECT_ROOT
-from genre_core.distribute import choose_strategy_kind, global_batch_size
+from genre_core.training.distribute import choose_strategy_kind, global_batch_size
 
 TF_CONFIG = json.dumps({"cluster": {"worker": ["host1:2222", "host2:2222"]}, "task": {"type": "worker", "index": 0}})
 
@@ -46,13 +46,13 @@ _SCRIPT = textwrap.dedent(
     """
     import json, sys
     import numpy as np
-    from genre_core.distribute import global_batch_size, select_strategy, strategy_name
+    from genre_core.training.distribute import global_batch_size, select_strategy, strategy_name
 
     strategy = select_strategy(cpu_replicas=2)  # must come before any other TensorFlow work
 
     import keras
     import tensorflow as tf
-    from genre_core.deep_training import save_model_artifact
+    from genre_core.models.persistence import save_keras
     from genre_core.models.deep import build_model, compile_model, get_spec
     from pathlib import Path
 
@@ -66,7 +66,7 @@ _SCRIPT = textwrap.dedent(
         model = compile_model(build_model("mfcc_dense", (40, 20), 3), get_spec("mfcc_dense"), 1e-2)
     history = model.fit(dataset, epochs=4, verbose=0)
     path = Path(sys.argv[1]) / "model.keras"
-    save_model_artifact(model, path)
+    save_keras(model, path)
     reloaded = keras.saving.load_model(path, safe_mode=True, compile=False)
     before = model.predict(x[:10], verbose=0)
     after = reloaded.predict(x[:10], verbose=0)

@@ -24,7 +24,7 @@ def test_every_error_derives_from_the_root(cls):
         ("genre_core.cards", "CardError", ValueError),
         ("genre_core.registry", "ModelNotFoundError", KeyError),
         ("genre_core.registry", "ModelLoadError", ValueError),
-        ("genre_core.models.classical", "UntrustedModelError", ValueError),
+        ("genre_core.models.persistence", "UntrustedModelError", ValueError),
     ],
 )
 def test_old_names_are_the_same_classes_with_their_old_bases(module, name, second_base):

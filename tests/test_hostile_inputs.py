@@ -23,6 +23,7 @@ from genre_core.cli import main
 from genre_core.constants import MODELS_DIR
 from genre_core.errors import GenreLabError, ModelLoadError, UntrustedModelError, UsageError
 from genre_core.models import classical as C
+from genre_core.models import persistence as P
 from genre_core.registry import ModelRegistry
 
 SR = 22050
@@ -231,7 +232,7 @@ def tiny_model(tmp_path_factory):
     X = np.vstack([gtzan57(synth_clip(s, seed, duration=4.0)) for s in styles for seed in range(3)])
     model = C.tune("gnb", X, np.repeat(styles, 3), quick=True).estimator
     directory = tmp_path_factory.mktemp("tiny") / "tiny_gnb"
-    C.save_sklearn(model, directory / C.SKOPS_FILE)
+    P.save_sklearn(model, directory / C.SKOPS_FILE)
     cards.write_card(directory, _card("tiny_gnb"))
     return directory
 
@@ -308,7 +309,7 @@ MODEL_CASES = {
 @pytest.mark.parametrize("case", sorted(MODEL_CASES))
 def test_bad_model_is_skipped_with_its_folder_and_reason(case, tiny_model, tmp_path, monkeypatch):
     spoil, error, pattern = MODEL_CASES[case]
-    monkeypatch.setattr(C, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(P, "MAX_UNPACKED_BYTES", 1024 * 1024)
     _copy_model(tiny_model, tmp_path, "good")
     bad = _copy_model(tiny_model, tmp_path, "bad")
     spoil(bad)
@@ -322,7 +323,7 @@ def test_bad_model_is_skipped_with_its_folder_and_reason(case, tiny_model, tmp_p
 
 
 def test_a_loader_crash_is_isolated_and_remembered(tiny_model, tmp_path, monkeypatch):
-    import genre_core.models.classical as classical
+    import genre_core.models.feature_predictor as feature_predictor
 
     _copy_model(tiny_model, tmp_path, "crashy")
     calls = []
@@ -331,7 +332,7 @@ def test_a_loader_crash_is_isolated_and_remembered(tiny_model, tmp_path, monkeyp
         calls.append(directory)
         raise TypeError("__init__() got an unexpected keyword argument")
 
-    monkeypatch.setattr(classical, "load_predictor", crash)
+    monkeypatch.setattr(feature_predictor, "load_predictor", crash)
     registry = ModelRegistry([tmp_path])
     with pytest.raises(ModelLoadError, match="crashy.*TypeError"):
         registry.load("crashy")
@@ -444,7 +445,7 @@ def test_cli_a_bug_shows_as_one_and_the_next_file_still_runs(song, tiny_model, m
 
 
 def test_cli_a_model_failing_on_one_file_does_not_stop_the_others(song, tiny_model, monkeypatch):
-    from genre_core.models.classical import FeaturePredictor
+    from genre_core.models.feature_predictor import FeaturePredictor
 
     original = FeaturePredictor.predict_inputs
     monkeypatch.setattr(FeaturePredictor, "predict_inputs",

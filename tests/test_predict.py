@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from genre_core.evaluate import (
+from genre_core.training.evaluate import (
     cross_validate_model,
     cross_validate_models,
     evaluate,
@@ -201,12 +201,12 @@ def test_shipped_models_classify_real_gtzan_clips(feature_models, clip_predictio
 
 
 def test_feature_models_share_one_feature_pass(feature_models, real_clips, monkeypatch):
-    import genre_core.features as features
+    import genre_core.models.feature_predictor as feature_predictor
 
     registry, names = feature_models
     calls = []
-    original = features.gtzan57_windows
-    monkeypatch.setattr(features, "gtzan57_windows", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = feature_predictor.gtzan57_windows
+    monkeypatch.setattr(feature_predictor, "gtzan57_windows", lambda *a, **k: calls.append(1) or original(*a, **k))
     predict_samples(real_clips["disco"].samples, 22050, [registry.load(n) for n in names])
     assert len(calls) == 1
 

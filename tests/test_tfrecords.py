@@ -13,7 +13,7 @@ import pytest
 from genre_core.constants import FMA_SMALL_GENRES, SAMPLE_RATE
 from genre_core.features import deep_input, deep_input_shape
 from genre_core.synth import STYLES, render_track, synth_tracks
-from genre_core.tfrecords import (
+from genre_core.training.tfrecords import (
     make_dataset,
     parse_shard_name,
     read_manifest,

@@ -25,7 +25,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from genre_core.deep_training import DeepTrainingConfig
+    from genre_core.training.deep import DeepTrainingConfig
 
 # Literals rather than imports: building the parser (and --help) must not load TensorFlow.
 DEFAULT_SEGMENT_SECONDS: float = 3.0
@@ -97,8 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> DeepTrainingConfig:
-    """The :class:`~genre_core.deep_training.DeepTrainingConfig` of parsed arguments."""
-    from genre_core.deep_training import DeepTrainingConfig
+    """The :class:`~genre_core.training.deep.DeepTrainingConfig` of parsed arguments."""
+    from genre_core.training.deep import DeepTrainingConfig
 
     return DeepTrainingConfig(
         model=args.model, dataset=args.dataset, data_dir=args.data_dir, tfrecords=args.tfrecords,
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say; returns the process exit status."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
-    from genre_core.deep_training import train_deep
+    from genre_core.training.deep import train_deep
     from genre_core.models.deep import PretrainedWeightsUnavailable
 
     config = config_from_args(args)

@@ -444,17 +444,6 @@ def probabilities(model_output: np.ndarray, spec: ArchitectureSpec) -> np.ndarra
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-def inference_copy(model: keras.Model) -> keras.Model:
-    """An uncompiled copy with the same weights, to save without the optimizer state.
-
-    Keras saves a compiled model's optimizer variables too (Adam triples the
-    file); shipped models only predict.
-    """
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 _CONV_TYPES = (layers.Conv1D, layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv1D, layers.SeparableConv2D)
 #: At most this many layers are listed for deep image backbones (MobileNetV2 has 52 convolutions).
 MAX_CONV_LAYERS: int = 12

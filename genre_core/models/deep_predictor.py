@@ -119,7 +119,7 @@ def load_predictor(directory: str | os.PathLike, card: dict[str, Any]) -> DeepPr
         If the file is unsafe or unreadable, or the card names an unknown
         architecture or does not match the model.
     """
-    from .classical import load_keras
+    from .persistence import load_keras
     from .deep import get_spec
 
     directory = Path(directory)

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelLoadError
-from .classical import TunedModel, load_keras, log_variances
+from .classical import TunedModel, log_variances
+from .persistence import load_keras, save_keras
 
 #: Defaults of the shipped net.
 UNITS: int = 100
@@ -135,17 +136,7 @@ class DenseNetClassifier:
 
     def save(self, path: str | os.PathLike) -> int:
         """Save the network as ``.keras`` (no optimizer state); returns the size in bytes."""
-        import keras
-
-        path = Path(path)
-        if path.suffix != ".keras":
-            raise ValueError(f"{path.name}: the dense net is saved as a .keras file")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A model rebuilt from its config carries no optimizer state.
-        export = type(self.model).from_config(self.model.get_config())
-        export.set_weights(self.model.get_weights())
-        export.save(path)
-        return path.stat().st_size
+        return save_keras(self.model, path)
 
 
 def load_dense(path: str | os.PathLike, labels: Sequence[str]) -> DenseNetClassifier:

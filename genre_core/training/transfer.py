@@ -8,7 +8,7 @@ steps a notebook can also run one by one:
    split; a folder: stratified 64/16/20 by track).
 2. :func:`prepare_embeddings` — every track is decoded, cut into the tagger's
    3 s patches and embedded **once**; the per-patch embeddings are cached as
-   sharded TFRecords (:mod:`genre_core.tfrecords`: same shard names, manifest
+   sharded TFRecords (:mod:`genre_core.training.tfrecords`: same shard names, manifest
    and ``tf.data`` reader as the deep pipeline) and reused when the manifest's
    fingerprint (tracks, labels, splits, backbone, layer) matches.
 3. :func:`fit_head` — a logistic regression in a ``StandardScaler`` pipeline,
@@ -140,7 +140,7 @@ def protocol_prefix(config: TransferConfig) -> str:
 def load_tracks(config: TransferConfig) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
     """The dataset's track table with a ``split`` column, its label order and a description.
 
-    Uses :func:`genre_core.deep_training.load_track_table`, so GTZAN, FMA and
+    Uses :func:`genre_core.training.deep.load_track_table`, so GTZAN, FMA and
     folders are read exactly as for the deep models.
 
     Raises
@@ -148,8 +148,8 @@ def load_tracks(config: TransferConfig) -> tuple[pd.DataFrame, list[str], dict[s
     UsageError
         For a missing folder, an unknown dataset, or a split that cannot be made.
     """
-    from ..deep_training import DeepTrainingConfig, load_track_table
-    from ..tfrecords import assign_splits
+    from .deep import DeepTrainingConfig, load_track_table
+    from .tfrecords import assign_splits
 
     if config.dataset not in TRANSFER_DATASETS:
         raise UsageError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(TRANSFER_DATASETS)}")
@@ -202,7 +202,7 @@ def resolve_layer(tagger: Any, layer: str | None) -> str:
 def embedding_fingerprint(table: pd.DataFrame, labels: Sequence[str], backbone: str, layer: str,
                           window_seconds: float, sample_rate: int) -> str:
     """A hash of what the cached embeddings depend on: tracks, labels, splits, backbone and layer."""
-    from ..tfrecords import table_fingerprint
+    from .tfrecords import table_fingerprint
 
     tracks = table_fingerprint(table, labels, window_seconds, sample_rate)
     payload = json.dumps({"tracks": tracks, "backbone": backbone, "layer": layer}, sort_keys=True)
@@ -226,9 +226,9 @@ def write_embedding_tfrecords(
 ) -> dict[str, Any]:
     """Embed every track once and write sharded TFRecords plus a manifest.
 
-    The records and manifest follow :mod:`genre_core.tfrecords` (one record
+    The records and manifest follow :mod:`genre_core.training.tfrecords` (one record
     per patch: ``label``, ``track_id``, ``segment_index`` and the float32
-    ``embedding``), so :func:`genre_core.tfrecords.make_dataset` reads them.
+    ``embedding``), so :func:`genre_core.training.tfrecords.make_dataset` reads them.
 
     Parameters
     ----------
@@ -261,7 +261,7 @@ def write_embedding_tfrecords(
     from ..audio import AudioError
     from ..constants import SAMPLE_RATE
     from ..datasets.table import SPLITS
-    from ..tfrecords import MANIFEST_NAME, _assert_disjoint, _ShardWriter, default_audio_loader, serialize_example
+    from .tfrecords import MANIFEST_NAME, _assert_disjoint, _ShardWriter, default_audio_loader, serialize_example
 
     labels = list(labels)
     label_index = {label: i for i, label in enumerate(labels)}
@@ -344,7 +344,7 @@ def prepare_embeddings(config: TransferConfig, table: pd.DataFrame, labels: Sequ
     UsageError
         When an explicit ``--tfrecords`` folder holds other embeddings (it may be shared).
     """
-    from ..tfrecords import read_manifest
+    from .tfrecords import read_manifest
 
     input_spec = tagger.card["input"]
     fingerprint = embedding_fingerprint(table, labels, tagger.name, layer, float(input_spec["window_seconds"]),
@@ -396,8 +396,8 @@ class EmbeddingSplit:
 
 
 def read_embeddings(tfrecord_dir: str, split: str, labels: Sequence[str]) -> EmbeddingSplit:
-    """A split's embeddings through :func:`genre_core.tfrecords.make_dataset` (empty if it has no shards)."""
-    from ..tfrecords import make_dataset, read_manifest
+    """A split's embeddings through :func:`genre_core.training.tfrecords.make_dataset` (empty if it has no shards)."""
+    from .tfrecords import make_dataset, read_manifest
 
     manifest = read_manifest(tfrecord_dir)
     size = int(manifest["shapes"][EMBEDDING_KIND][0])
@@ -683,7 +683,7 @@ def evaluate_head(head: FittedHead, data: EmbeddingSplit) -> dict[str, dict[str,
     dict
         ``{"segment": evaluate dict, "track": evaluate dict}``.
     """
-    from ..deep_training import evaluate_segments_and_tracks
+    from .deep import evaluate_segments_and_tracks
 
     index = {label: i for i, label in enumerate(head.labels)}
     y = np.array([index[str(v)] for v in data.y])
@@ -781,13 +781,6 @@ def export_model(tagger: Any, layer: str, head: FittedHead, name: str = "transfe
     return keras.Model(tagger.model.inputs[0], x, name=name)
 
 
-def save_model(model: Any, path: Path) -> int:
-    """Save ``model`` as ``.keras`` (no optimizer state); returns the file size in bytes."""
-    from ..deep_training import save_model_artifact
-
-    return save_model_artifact(model, path)
-
-
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -812,19 +805,6 @@ def _notes(config: TransferConfig, manifest: dict[str, Any], splits: dict[str, E
     return notes
 
 
-def measure_latency_ms_per_30s(model_dir: Path, card: dict[str, Any]) -> float:
-    """Milliseconds to prepare and classify 30 s of audio with the saved model (after a warm-up)."""
-    from ..constants import SAMPLE_RATE
-    from ..models.transfer import load_predictor
-
-    predictor = load_predictor(model_dir, card)
-    clip = (0.1 * np.random.default_rng(0).standard_normal(30 * SAMPLE_RATE)).astype(np.float32)
-    predictor.predict_inputs(predictor.prepare(clip, SAMPLE_RATE)[1])  # warm-up: tracing
-    start = time.perf_counter()
-    predictor.predict_inputs(predictor.prepare(clip, SAMPLE_RATE)[1])
-    return 1000.0 * (time.perf_counter() - start)
-
-
 def train_transfer(config: TransferConfig) -> dict[str, Any]:
     """Run a whole transfer-learning training; writes ``<out>/<name>/model.keras`` and ``card.json``.
 
@@ -840,6 +820,9 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
     """
     from ..cards import card_template, library_versions, write_card
     from ..datasets.table import SPLITS
+    from ..models.persistence import save_keras
+    from ..models.transfer import load_predictor
+    from ..predict import latency_ms_per_30s
 
     if config.head not in HEADS:
         raise UsageError(f"unknown head {config.head!r}; choose one of {', '.join(HEADS)}")
@@ -855,7 +838,7 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
 
     model_dir = Path(config.out) / config.run_name
     model = export_model(tagger, layer, result.head, name=config.run_name)
-    size = save_model(model, model_dir / "model.keras")
+    size = save_keras(model, model_dir / "model.keras")
     counts = manifest["counts"]
     protocol_name = {"gtzan": "GTZAN fault-filtered split" if prefix else "stratified 64/16/20 split by track",
                      "fma": "FMA official split", "folder": "stratified 64/16/20 split by track"}[config.dataset]
@@ -893,7 +876,7 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
     )
     write_card(model_dir, card)
     if config.measure_latency:
-        card["latency_ms_per_30s"] = round(measure_latency_ms_per_30s(model_dir, card), 1)
+        card["latency_ms_per_30s"] = round(latency_ms_per_30s(load_predictor(model_dir, card)), 1)
         write_card(model_dir, card)
     return card
 

@@ -37,11 +37,11 @@ import pandas as pd
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .audio import AudioError, load_audio
-from .constants import SAMPLE_RATE
-from .datasets import official_split, stratified_split
-from .datasets.table import SPLITS
-from .features import DEEP_INPUT_KINDS, deep_input_shape, segment_inputs
+from ..audio import AudioError, load_audio
+from ..constants import SAMPLE_RATE
+from ..datasets import official_split, stratified_split
+from ..datasets.table import SPLITS
+from ..features import DEEP_INPUT_KINDS, deep_input_shape, segment_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def default_audio_loader(duration: float = 10.0, sample_rate: int = SAMPLE_RATE)
     def load(row: Any) -> np.ndarray:
         path = row.get("path") if hasattr(row, "get") else None
         if path is None or (isinstance(path, float) and np.isnan(path)):
-            from .synth import render_track
+            from ..synth import render_track
 
             return render_track(row, duration, sample_rate)
         return load_audio(path, sample_rate=sample_rate).samples

@@ -3,9 +3,9 @@
 The steps are small functions so a notebook can run them one by one;
 :func:`train_deep` chains them and is what ``python -m train deep`` calls.
 
-* The track table is featurised once into TFRecords (:mod:`genre_core.tfrecords`)
+* The track table is featurised once into TFRecords (:mod:`genre_core.training.tfrecords`)
   and reused by later runs and by ``--resume``.
-* The model is built inside the strategy of :mod:`genre_core.distribute`; the
+* The model is built inside the strategy of :mod:`genre_core.training.distribute`; the
   global batch is the per-replica batch times the replicas.
 * ``keras.callbacks.BackupAndRestore`` keeps the last finished epoch under
   ``logs/<run>/backup`` so a killed run continues where it stopped;
@@ -21,7 +21,6 @@ import csv
 import json
 import logging
 import math
-import os
 import shlex
 import shutil
 import sys
@@ -36,8 +35,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .constants import FMA_SMALL_GENRES, GTZAN_GENRES, SAMPLE_RATE
-from .models.deep import ArchitectureSpec
+from ..constants import FMA_SMALL_GENRES, GTZAN_GENRES, SAMPLE_RATE
+from ..models.deep import ArchitectureSpec
 from .tfrecords import (
     DEFAULT_SEGMENT_SECONDS,
     ReadStats,
@@ -154,13 +153,13 @@ def load_track_table(config: DeepTrainingConfig) -> tuple[pd.DataFrame, list[str
     ValueError
         For an unknown dataset or a missing ``data_dir``.
     """
-    from .datasets import fault_filtered_split, load_dataset
+    from ..datasets import fault_filtered_split, load_dataset
 
     dataset = config.dataset
     if dataset not in DEEP_DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DEEP_DATASETS)}")
     if dataset == "synthetic":
-        from .synth import STYLES, synth_tracks
+        from ..synth import STYLES, synth_tracks
 
         table = synth_tracks(config.synthetic_per_style, seed=config.seed)
         info = {
@@ -323,7 +322,7 @@ def predict_split(
 
     ``dataset`` yields ``(x, label, track_id)`` in a deterministic order.
     """
-    from .models.deep import probabilities
+    from ..models.deep import probabilities
 
     labels, track_ids = [], []
     for _, y, t in dataset.as_numpy_iterator():
@@ -353,35 +352,6 @@ def evaluate_segments_and_tracks(
 
 
 # --- saving ------------------------------------------------------------------------------
-
-
-def save_model_artifact(model: keras.Model, path: Path) -> int:
-    """Save weights and architecture as ``.keras`` without optimizer state; returns the size in bytes.
-
-    The optimizer's moment estimates would double or triple a shipped file
-    and prediction never needs them (resuming uses ``logs/<run>/backup``).
-    """
-    # A model rebuilt from its config is uncompiled (clone_model would copy the compile state).
-    export = keras.Model.from_config(model.get_config())
-    export.set_weights(model.get_weights())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    export.save(path)
-    return path.stat().st_size
-
-
-def measure_latency_ms_per_30s(model_dir: Path, card: dict[str, Any], repeats: int = 3) -> float:
-    """Median milliseconds to prepare and classify 30 s of audio with the saved model."""
-    from .models.deep_predictor import load_predictor
-
-    predictor = load_predictor(model_dir, card)
-    clip = (0.1 * np.random.default_rng(0).standard_normal(30 * SAMPLE_RATE)).astype(np.float32)
-    predictor.predict_inputs(predictor.prepare(clip, SAMPLE_RATE)[1])  # warm-up: tracing
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        predictor.predict_inputs(predictor.prepare(clip, SAMPLE_RATE)[1])
-        times.append(1000.0 * (time.perf_counter() - start))
-    return float(np.median(times))
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -466,8 +436,11 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     # The strategy first: splitting the CPU into replicas must precede any TensorFlow work.
     strategy = select_strategy(config.tpu, config.cpu_replicas)
 
-    from .cards import card_template, library_versions, write_card
-    from .models.deep import build_model, compile_model, get_spec
+    from ..cards import card_template, library_versions, write_card
+    from ..models.deep import build_model, compile_model, get_spec
+    from ..models.deep_predictor import load_predictor
+    from ..models.persistence import save_keras
+    from ..predict import latency_ms_per_30s
 
     spec = get_spec(config.model)
     kind = spec.input_kind
@@ -537,7 +510,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
 
     model_dir = Path(config.out) / config.run_name
     artifact = model_dir / "model.keras"
-    size = save_model_artifact(model, artifact)
+    size = save_keras(model, artifact)
     corrupt = int(sum(s.n_corrupt for s in stats))
     history = read_history(history_csv)
     card = card_template(
@@ -604,6 +577,6 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     )
     write_card(model_dir, card)
     if config.measure_latency:
-        card["latency_ms_per_30s"] = round(measure_latency_ms_per_30s(model_dir, card), 1)
+        card["latency_ms_per_30s"] = round(latency_ms_per_30s(load_predictor(model_dir, card)), 1)
         write_card(model_dir, card)
     return card
