@@ -448,13 +448,10 @@ def store_patterns(model: keras.Model, model_dir: Any, *, steps: int = 30, seed:
                                for i in range(0, len(filters), chunk)]).astype(np.float32)
 
     for layer, filters in ((first, first_filters), (last, last_filters)):
-        linear = with_linear_activation(model, layer)
-
         def ascend(n_steps: int, layer: str = layer, filters: list[int] = filters) -> np.ndarray:
             return np.concatenate([
-                activation_maximization(linear, layer, filters[i:i + chunk], steps=n_steps, seed=seed + i,
-                                        input_shape=input_shape, start_spread=start_spread,
-                                        value_range=input_value_range(model))
+                activation_maximization(model, layer, filters[i:i + chunk], steps=n_steps, seed=seed + i,
+                                        input_shape=input_shape, start_spread=start_spread)
                 for i in range(0, len(filters), chunk)])
 
         patterns = ascend(steps)
@@ -494,29 +491,6 @@ def strongest_filters(model: keras.Model, layer_name: str, n: int) -> list[int]:
     """The ``n`` filters with the largest kernel norms, in index order."""
     norms = filter_norms(model, layer_name)
     return sorted(int(i) for i in np.argsort(-norms, kind="stable")[:n])
-
-
-def with_linear_activation(model: keras.Model, layer_name: str) -> keras.Model:
-    """A copy of ``model`` sharing its weights, with ``layer_name``'s activation made linear.
-
-    Activation maximisation climbs the pre-activation: a ReLU filter that is
-    silent at the starting point has zero gradient there and would never move
-    (keras-vis swaps the activation the same way).  Layers without an
-    ``activation`` are returned as they are (the same object).
-    """
-    target = model.get_layer(layer_name)
-    if getattr(target, "activation", None) is None or target.activation is keras.activations.linear:
-        return model
-
-    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
-        if layer.name != layer_name:
-            return layer  # shared, weights and all
-        config = {**layer.get_config(), "activation": "linear"}
-        return layer.__class__.from_config(config)
-
-    copy = keras.models.clone_model(model, clone_function=clone)
-    copy.get_layer(layer_name).set_weights(target.get_weights())
-    return copy
 
 
 def load_patterns(model_dir: Any) -> dict[str, tuple[list[int], np.ndarray]] | None:

@@ -11,6 +11,7 @@ from genre_core import plots
 from genre_core.app import cnn_views
 from genre_core.app.tagger_views import is_tagger
 from genre_core.errors import GenreLabError
+from genre_core.explain import alive_filters
 from genre_core.constants import SAMPLE_RATE
 from genre_core.session import (
     display_name,
@@ -246,11 +247,14 @@ def _tagger_page(name: str, predictor) -> None:
             st.warning(f"{name} has no stored patterns (`patterns.npz`). Re-import the taggers with "
                        "`python -m train import-musicnn --out models` to compute them.")
             return
-        st.caption("Each panel is one 3 s input: time across, frequency up (0 Hz at the bottom, 8 kHz at the top).")
+        seconds = cnn_views.stored_input_seconds(stored)
+        st.caption(f"Each panel is one {seconds:.1f} s input: time across, frequency up (0 Hz at the bottom, "
+                   "8 kHz at the top). Shown: the filters with the largest weights; training switched many "
+                   "others off, and a switched-off filter has no pattern.")
         for position, (layer, (indices, patterns)) in enumerate(stored.items()):
             which = "first" if position == 0 else "last"
             st.plotly_chart(plots.pattern_figure(patterns, columns=8,
-                                                 title=f"{layer}: filters {indices[0]}–{indices[-1]}"),
+                                                 title=f"{layer}: the {len(indices)} strongest filters"),
                             key=f"cnn_patterns_{which}" if position < 2 else f"cnn_patterns_{layer}")
         first_layer, (first_indices, first_patterns) = next(iter(stored.items()))
         pick = st.selectbox(f"Look closer at one {first_layer} filter", range(len(first_indices)),
@@ -293,6 +297,11 @@ def _tagger_page(name: str, predictor) -> None:
                     "shape of a sound's spectrum, its timbre. **Temporal** filters are one band high and 32, 64 or "
                     "128 frames long (0.5–2 s): they catch rhythm and tempo. Below are the learned weights "
                     "(red positive, blue negative) of the filters with the largest weights.")
+        in_use = {layer: (len(alive_filters(predictor.model, layer)), cnn_views.filter_count(predictor.model, layer))
+                  for layer in (*cnn_views.TIMBRAL_LAYERS, *cnn_views.TEMPORAL_LAYERS)}
+        st.markdown("Training (with weight decay) switched many of these filters off: their weights are about "
+                    "zero. Filters in use: " + ", ".join(f"**{layer}** {alive} of {total}"
+                                                        for layer, (alive, total) in in_use.items()) + ".")
         for layer in cnn_views.TIMBRAL_LAYERS:
             indices, kernels = cnn_views.timbral_filters(predictor.model, layer, count=12)
             st.plotly_chart(plots.kernel_images_figure(kernels, indices, 0.0, band_hz, columns=6,

@@ -192,3 +192,20 @@ def temporal_filters(model: Any, layer_name: str, count: int = 8) -> tuple[list[
 def excerpt_label(window: tuple[float, float]) -> str:
     """``"12.0–15.0 s"`` for a patch's (start, end)."""
     return f"{window[0]:.1f}–{window[1]:.1f} s"
+
+
+def stored_input_seconds(stored: dict[str, tuple[list[int], np.ndarray]]) -> float:
+    """Length in seconds of the stored activation-maximisation inputs (patterns are (n, frames, bands)).
+
+    Examples
+    --------
+    >>> stored_input_seconds({"conv1": ([0], np.zeros((1, 94, 96)))})
+    1.504
+    """
+    patterns = next(iter(stored.values()))[1]
+    return round(float(patterns.shape[1] * FRAME_SECONDS), 3)
+
+
+def filter_count(model: Any, layer_name: str) -> int:
+    """Number of filters (output channels) of a convolution layer."""
+    return int(model.get_layer(layer_name).output.shape[-1])
