@@ -285,3 +285,67 @@ def analyse_snapshot(samples: np.ndarray, predictors: Sequence[Any], sample_rate
     audible = samples.size and float(np.max(np.abs(samples))) >= 1e-4
     predictions = predict_samples(samples, sample_rate, list(predictors)) if audible and predictors else []
     return LiveResult(mel_db=mel_db, predictions=list(predictions), seconds=samples.size / sample_rate)
+
+
+#: Updates kept in the Live page's history (at one per 2 s: the last ten minutes).
+HISTORY_LENGTH: int = 300
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One model's answer at one live update."""
+
+    update: int
+    seconds: float
+    model: str
+    label: str
+    probability: float
+
+
+class PredictionHistory:
+    """The Live page's scrolling record of answers, newest last, at most ``max_updates`` updates.
+
+    Taggers are recorded by their top tag, genre models by their top genre.
+    """
+
+    def __init__(self, max_updates: int = HISTORY_LENGTH) -> None:
+        if max_updates <= 0:
+            raise ValueError("max_updates must be positive")
+        self.max_updates = int(max_updates)
+        self._entries: list[HistoryEntry] = []
+        self._updates = 0
+
+    def __len__(self) -> int:
+        return len({e.update for e in self._entries})
+
+    def add(self, seconds: float, predictions: Sequence[Any]) -> None:
+        """Record one update: ``seconds`` since streaming started, and each model's top answer."""
+        self._updates += 1
+        for prediction in predictions:
+            probabilities = np.asarray(prediction.probabilities, dtype=float)
+            index = int(np.argmax(probabilities))
+            self._entries.append(HistoryEntry(self._updates, float(seconds), prediction.model,
+                                              str(prediction.labels[index]), float(probabilities[index])))
+        oldest = self._updates - self.max_updates
+        self._entries = [e for e in self._entries if e.update > oldest]
+
+    def clear(self) -> None:
+        """Forget every update (streaming stopped)."""
+        self._entries.clear()
+        self._updates = 0
+
+    def table(self, names: dict[str, str] | None = None, newest_first: bool = True) -> Any:
+        """One row per update, one column per model: ``label 45 %``; plus ``time (s)``."""
+        import pandas as pd
+
+        names = names or {}
+        rows: dict[int, dict[str, Any]] = {}
+        for entry in self._entries:
+            row = rows.setdefault(entry.update, {"time (s)": round(entry.seconds, 1)})
+            row[names.get(entry.model, entry.model)] = f"{entry.label} {entry.probability:.0%}"
+        table = pd.DataFrame([rows[k] for k in sorted(rows, reverse=newest_first)])
+        return table
+
+    def entries(self) -> list[HistoryEntry]:
+        """Every recorded answer, oldest first."""
+        return list(self._entries)

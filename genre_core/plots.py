@@ -22,6 +22,8 @@ TOP_COLOUR = "#e4572e"
 OTHER_COLOUR = "#9aa5b1"
 REAL_COLOUR = "#2a9d8f"
 SYNTH_COLOUR = "#8e6bbf"
+#: Rank and percentage text beside the bars: dark, not the faint default grey.
+RANK_TEXT_COLOUR = "#1f2933"
 #: Display limits: beyond these, figures are block-averaged.
 MAX_HEATMAP_ROWS = 384
 MAX_HEATMAP_COLS = 600
@@ -61,6 +63,16 @@ def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
 # --- predictions ------------------------------------------------------------------------
 
 
+def ranks_with_ties(probabilities: Sequence[float]) -> np.ndarray:
+    """Competition ranks, 1 = most probable; equal probabilities (to 0.1 %) share a rank.
+
+    Ties must not be broken by position: two labels at 30 % are equally likely,
+    so they get the same rank and the same colour.
+    """
+    probs = np.round(np.asarray(probabilities, dtype=float), 3)
+    return np.array([1 + int(np.sum(probs > p)) for p in probs], dtype=int)
+
+
 def probability_bars(
     labels: Sequence[str],
     probabilities: Sequence[float],
@@ -68,8 +80,9 @@ def probability_bars(
     top_k: int = 3,
     title: str | None = None,
     height: int = 320,
+    sort: bool = True,
 ) -> go.Figure:
-    """Horizontal bar chart of class probabilities, highest on top, top-k highlighted.
+    """Horizontal bar chart of class probabilities, top-k highlighted with a readable rank.
 
     Parameters
     ----------
@@ -77,22 +90,30 @@ def probability_bars(
     probabilities : sequence of float
         One per label.
     top_k : int
-        How many of the most likely labels get the highlight colour and a rank.
+        Labels ranked ``top_k`` or better (ties included) get the highlight colour and a rank.
     title : str, optional
     height : int
+    sort : bool
+        True (default): most likely on top.  False: labels keep the given order, top
+        to bottom, so the charts of models sharing a label set line up.
 
     Returns
     -------
     go.Figure
-        One ``Bar`` trace, bars in ascending order so the most likely is at the top.
+        One ``Bar`` trace; its ``y`` runs bottom to top (the axis is reversed
+        when ``sort`` is False so the first label is at the top).
     """
     probs = np.asarray(probabilities, dtype=float)
     if len(labels) != len(probs):
         raise ValueError(f"{len(labels)} labels but {len(probs)} probabilities")
-    order = np.argsort(probs, kind="stable")
-    rank = {int(i): r for r, i in enumerate(order[::-1])}
-    colours = [TOP_COLOUR if rank[int(i)] < top_k else OTHER_COLOUR for i in order]
-    text = [f"#{rank[int(i)] + 1} {probs[i]:.0%}" if rank[int(i)] < top_k else f"{probs[i]:.0%}" for i in order]
+    rank = ranks_with_ties(probs)
+    order = np.argsort(probs, kind="stable") if sort else np.arange(len(probs))
+    shared = {r for r in rank if np.sum(rank == r) > 1}
+    colours = [TOP_COLOUR if rank[i] <= top_k else OTHER_COLOUR for i in order]
+    text = [
+        (f"#{rank[i]}{'=' if rank[i] in shared else ''}  {probs[i]:.0%}" if rank[i] <= top_k else f"{probs[i]:.0%}")
+        for i in order
+    ]
     fig = go.Figure(
         go.Bar(
             x=probs[order],
@@ -101,11 +122,13 @@ def probability_bars(
             marker_color=colours,
             text=text,
             textposition="outside",
+            textfont=dict(size=13, color=RANK_TEXT_COLOUR),
             cliponaxis=False,
             hovertemplate="%{y}: %{x:.1%}<extra></extra>",
         )
     )
-    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title="probability")
+    fig.update_xaxes(range=[0, 1.25], tickformat=".0%", title="probability")
+    fig.update_yaxes(tickfont=dict(size=13), autorange="reversed" if not sort else True)
     return _layout(fig, title, height)
 
 
@@ -163,8 +186,10 @@ def probability_matrix_figure(
     probs = np.asarray(probabilities, dtype=float)
     if probs.shape != (len(models), len(labels)):
         raise ValueError(f"expected shape {(len(models), len(labels))}, got {probs.shape}")
-    top = probs.argmax(axis=1) if probs.size else np.zeros(0, int)
-    text = [["★" if j == top[i] else "" for j in range(len(labels))] for i in range(len(models))]
+    # Every label tied for a model's top probability gets the star: ties are not broken by position.
+    top = [set(np.flatnonzero(np.isclose(row, row.max(), atol=5e-4))) if row.size else set() for row in probs]
+    text = [[f"★ {probs[i, j]:.0%}" if j in top[i] else f"{probs[i, j]:.0%}" for j in range(len(labels))]
+            for i in range(len(models))]
     fig = go.Figure(
         go.Heatmap(
             z=probs,
@@ -179,8 +204,10 @@ def probability_matrix_figure(
             hovertemplate="%{y} → %{x}: %{z:.1%}<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, 120 + 40 * max(1, len(models)))
+    fig.update_traces(textfont=dict(size=12))
+    fig.update_xaxes(automargin=True, tickfont=dict(size=13))
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont=dict(size=13))
+    return _layout(fig, title, 150 + 40 * max(1, len(models)))
 
 
 # --- signals and spectrograms ---------------------------------------------------------------
@@ -716,9 +743,14 @@ def confusion_matrix_figure(
             hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="predicted", tickangle=-45)
-    fig.update_yaxes(title="true", autorange="reversed")
-    return _layout(fig, title, 140 + 32 * len(labels))
+    # Square cells and margins sized by the tick labels: long genre names must not overlap the
+    # axis titles or each other when the figure sits in half a page.
+    fig.update_xaxes(title=dict(text="predicted", standoff=8), tickangle=-45, automargin=True,
+                     tickfont=dict(size=12), constrain="domain")
+    fig.update_yaxes(title=dict(text="true", standoff=8), autorange="reversed", automargin=True,
+                     tickfont=dict(size=12), scaleanchor="x", constrain="domain")
+    fig.update_traces(textfont=dict(size=11))
+    return _layout(fig, title, 200 + 36 * len(labels))
 
 
 def per_class_f1_figure(per_class: Mapping[str, Mapping[str, float]], *, title: str | None = None) -> go.Figure:
@@ -738,11 +770,23 @@ def per_class_f1_figure(per_class: Mapping[str, Mapping[str, float]], *, title: 
     return _layout(fig, title, 320)
 
 
+#: Human names of Keras history keys.
+HISTORY_NAMES: dict[str, str] = {"loss": "training loss", "val_loss": "validation loss",
+                                 "accuracy": "training accuracy", "val_accuracy": "validation accuracy"}
+
+
+def has_validation(history: Mapping[str, Sequence[float]]) -> bool:
+    """Whether a training history holds validation curves (``val_*`` keys with values)."""
+    return any(key.startswith("val_") and len(list(values)) for key, values in history.items())
+
+
 def training_curves_figure(history: Mapping[str, Sequence[float]], *, title: str | None = None) -> go.Figure:
-    """Loss and accuracy per epoch (training and validation) in two panels.
+    """Loss and accuracy per epoch (training solid, validation dashed) in two panels.
 
     Keys named ``loss``/``val_loss`` go left, anything with ``acc`` in its name
-    goes right; other keys are ignored.
+    goes right; other keys (``epoch``, ``lr``) are ignored.  Traces carry human
+    names (``validation accuracy``), and a panel's training and validation
+    curves share a colour so they read as a pair.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     for key, values in history.items():
@@ -752,12 +796,15 @@ def training_curves_figure(history: Mapping[str, Sequence[float]], *, title: str
         column = 1 if "loss" in key else 2 if "acc" in key else None
         if column is None:
             continue
+        validation = key.startswith("val_")
         epochs = np.arange(1, len(values) + 1)
-        fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=key,
-                                 line=dict(dash="dash" if key.startswith("val_") else "solid")),
+        fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines", name=HISTORY_NAMES.get(key, key.replace("_", " ")),
+                                 line=dict(dash="dash" if validation else "solid",
+                                           color=TOP_COLOUR if validation else REAL_COLOUR)),
                       row=1, col=column)
     fig.update_xaxes(title="epoch")
-    return _layout(fig, title, 320)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return _layout(fig, title, 360)
 
 
 def leaderboard_figure(models: Sequence[str], accuracy: Sequence[float], latency_ms: Sequence[float],

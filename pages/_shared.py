@@ -310,13 +310,52 @@ def require_clip(purpose: str = "analyse") -> CurrentClip:
     return current
 
 
+@st.cache_data(max_entries=16, show_spinner="Checking the clip against the training sets…")
+def clip_training_check(digest: str, _samples: np.ndarray, sample_rate: int) -> Any:
+    """The clip's :class:`~genre_core.app.honesty.OverlapReport` (training-track match and novelty).
+
+    Cached by the clip's digest: the GTZAN-57 features are computed once per clip.
+    """
+    from genre_core.app.honesty import clip_gtzan57_windows, load_fingerprints, training_overlap
+
+    fingerprints = load_fingerprints(get_registry().entries(real_only=True))
+    if not fingerprints:
+        from genre_core.app.honesty import OverlapReport
+
+        return OverlapReport()
+    windows, features = clip_gtzan57_windows(_samples, sample_rate)
+    return training_overlap(features, fingerprints, windows)
+
+
+def training_overlap_or_none(current: CurrentClip) -> Any:
+    """:func:`clip_training_check` for the current clip, or ``None`` (with a caption) when it fails."""
+    try:
+        return clip_training_check(current.digest, current.samples, current.sample_rate)
+    except (GenreLabError, ValueError) as exc:
+        st.caption(f"Could not check this clip against the training sets: {exc}")
+        return None
+
+
+def training_flag(current: CurrentClip) -> None:
+    """A warning when the clip's audio is a track the GTZAN models were trained on."""
+    from genre_core.app.honesty import overlap_message
+
+    report = training_overlap_or_none(current)
+    if report is None:
+        return
+    message = overlap_message(report, {e.name: e.card for e in get_registry().entries(real_only=True)})
+    if message:
+        st.warning(message, icon=":material/school:")
+
+
 def clip_header(current: CurrentClip, *, player: bool = True, notes: bool = True) -> None:
-    """Caption, optional player and the clip's notes."""
+    """Caption, optional player, the clip's notes and the training-track flag."""
     st.caption(clip_caption(current))
     if player:
         st.audio(wav_for_player(current.digest, current.samples, current.sample_rate), format="audio/wav")
     if notes and current.notes:
         st.info(" ".join(current.notes), icon=":material/info:")
+    training_flag(current)
 
 
 def data_badge(entry_or_card: Any) -> None:

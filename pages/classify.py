@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from pages._shared import ensure_app_frame
@@ -13,8 +14,17 @@ from pages._shared import (
     model_entries,
     predictions_or_stop,
     require_clip,
+    training_overlap_or_none,
 )
 from genre_core import plots
+from genre_core.app.honesty import (
+    family_metrics,
+    headline_verdict,
+    honest_caption,
+    honest_metric,
+    label_set_title,
+    reliability_warnings,
+)
 from genre_core.app.tagger_views import (
     GENRE_SET_TITLES,
     INDEPENDENT_NOTE,
@@ -36,9 +46,10 @@ ensure_app_frame()
 COLUMNS = 3
 
 st.title("Classify")
-st.caption("Every trained model listens to the clip; their probabilities are shown side by side, "
-           "with a soft-vote ensemble and a timeline of how the genre changes across the song. Pretrained "
-           "taggers add their tags and are compared with the genre models through a genre mapping.")
+st.caption("Every trained model listens to the clip. Each label set gets one headline answer, chosen by a stated "
+           "rule, a models × genres heatmap in a fixed genre order, each model's bars as detail, and a timeline of "
+           "how the genre changes across the song. Every model's name carries its honest accuracy: the one "
+           "measured on tracks (and, for GTZAN, artists) it never saw. Pretrained taggers add their tags.")
 current = require_clip("classify")
 clip_header(current)
 
@@ -73,61 +84,83 @@ if not names:
 predictions, seconds = predictions_or_stop(current, names)
 
 entry_of = {e.name: e for e in chosen}
-n_windows = max((len(p.windows) for p in predictions if not p.multi_label), default=0)
-metrics = st.columns(3)
-metrics[0].metric("Models", len(predictions))
-metrics[1].metric("Analysis windows", n_windows, help="30 s windows with 15 s hop for the classical "
-                  "models; deep models use their own segment length; taggers read 3 s patches.")
-metrics[2].metric("Time taken", f"{seconds:.2f} s", help="Feature computation is shared between models "
-                  "that read the same input; repeated views of the same clip come from the cache.")
+cards = {e.name: e.card for e in chosen}
+overlap = training_overlap_or_none(current)
 
 
-def _section(title: str, items: list, prefix: str) -> None:
-    from genre_core.predict import soft_vote
+def _name_with_accuracy(name: str) -> str:
+    """``Logistic regression · 58 %`` (honest accuracy), or the plain name when none is known."""
+    metric = honest_metric(cards[name])
+    short = display_name(cards[name], name, short=True)
+    return f"{short} · {metric[1]:.0%}" if metric else short
 
+
+def _family_metrics(title: str, group: list) -> None:
+    figures = family_metrics(title, group, cards)
+    window = f"{figures.window_seconds:g} s windows" if figures.window_seconds else "windows"
+    columns = st.columns(3)
+    columns[0].metric("Models", figures.n_models)
+    columns[1].metric("Analysis windows", figures.n_windows,
+                      help=f"{window} with half-window hop, as these models were trained; the count is for this "
+                           "family only.")
+    columns[2].metric("Time taken", f"{figures.seconds:.2f} s", help="Features and prediction for this family's "
+                      "models only; repeated views of the same clip come from the cache.")
+
+
+def _section(title: str, items: list, prefix: str, novelty=None) -> None:
     for index, (labels, group) in enumerate(group_by_labels(items).items()):
         key = f"{prefix}{index}"
         first = entry_of[group[0].model]
-        st.subheader(f"{title} · {card_dataset(first.card)} ({len(labels)} labels)")
+        st.subheader(f"{title} · {card_dataset(first.card)} · {label_set_title(first.label_set, len(labels))}")
         data_badge(first)
-        ensemble = soft_vote(group) if len(group) > 1 else None
-        if ensemble is not None:
-            left, right = st.columns([1, 2])
-            left.metric("Ensemble (soft vote)", ensemble.genre,
-                        help="Mean of the models' probabilities; only models sharing this label set vote.")
-            left.caption(top_k_text(ensemble.labels, ensemble.probabilities))
-            with right:
-                st.plotly_chart(
-                    plots.probability_bars(ensemble.labels, ensemble.probabilities, title="Soft-vote ensemble",
-                                           height=280),
-                    key=f"ensemble_{key}",
-                )
-        for start in range(0, len(group), COLUMNS):
-            columns = st.columns(COLUMNS)
-            for column, prediction in zip(columns, group[start:start + COLUMNS]):
-                entry = entry_of[prediction.model]
-                with column:
-                    st.markdown(f"**{display_name(entry.card, entry.name, short=True)}**")
-                    st.caption(top_k_text(prediction.labels, prediction.probabilities))
-                    st.plotly_chart(
-                        plots.probability_bars(prediction.labels, prediction.probabilities, height=300),
-                        key=f"bars_{prediction.model}",
-                    )
-        over_time = [p for p in ([ensemble] if ensemble is not None else []) + group if spans_time(p)]
+        # The novelty check compares with a training fingerprint: only for the models that have one.
+        if overlap is None or not any(p.model in overlap.checked for p in group):
+            novelty = None
+        _family_metrics(title, group)
+        verdict = headline_verdict(group, cards)
+        left, right = st.columns([1, 2])
+        with left:
+            st.metric("Headline answer", verdict.genre, help=verdict.rule)
+            st.markdown(f"from **{display_name(cards[verdict.model], verdict.model, short=True)}** "
+                        f"({honest_caption(cards[verdict.model])}); "
+                        f"{len(verdict.agreeing)} of {len(verdict.voters)} distinct models agree.")
+            st.caption("**Rule:** " + verdict.rule)
+        for message in reliability_warnings(verdict, novelty, cards):
+            right.warning(message, icon=":material/report:")
+        with right:
+            models = [p.model for p in group]
+            st.plotly_chart(
+                plots.probability_matrix_figure(
+                    [_name_with_accuracy(m) for m in models], list(labels),
+                    np.vstack([p.probabilities for p in group]),
+                    title="Every model × genre (★ = the model's top answer; % after a name = its honest accuracy)"),
+                key=f"matrix_{key}",
+            )
+        with st.expander("Each model's probabilities as bars (same genre order in every chart)", expanded=False):
+            for start in range(0, len(group), COLUMNS):
+                columns = st.columns(COLUMNS)
+                for column, prediction in zip(columns, group[start:start + COLUMNS]):
+                    with column:
+                        st.markdown(f"**{display_name(cards[prediction.model], prediction.model, short=True)}**")
+                        st.caption(f"{honest_caption(cards[prediction.model])} · "
+                                   + top_k_text(prediction.labels, prediction.probabilities))
+                        st.plotly_chart(
+                            plots.probability_bars(prediction.labels, prediction.probabilities, height=320,
+                                                   sort=False),
+                            key=f"bars_{prediction.model}",
+                        )
+        over_time = [p for p in group if spans_time(p)]
         if not over_time:
             st.caption("The clip is about one analysis window long, so there is no timeline.")
             continue
         names = [p.model for p in over_time]
-
-        def _label(name: str) -> str:
-            return "Soft-vote ensemble" if name not in entry_of else display_name(entry_of[name].card, name,
-                                                                                    short=True)
-
-        pick = st.selectbox("Timeline of", names, key=f"timeline_{key}", format_func=_label)
+        default = names.index(verdict.model) if verdict.model in names else 0
+        pick = st.selectbox("Timeline of", names, index=default, key=f"timeline_{key}",
+                            format_func=_name_with_accuracy)
         shown = over_time[names.index(pick)]
         st.plotly_chart(
             plots.timeline_heatmap(shown.windows, shown.window_probabilities, shown.labels,
-                                   title=f"{_label(pick)}: probability per analysis window"),
+                                   title=f"{_name_with_accuracy(pick)}: probability per analysis window"),
             key=f"timeline_fig_{key}",
         )
 
@@ -190,7 +223,7 @@ tagger_predictions = [p for p in predictions if p.multi_label]
 real_predictions = [p for p in predictions if entry_of[p.model].is_real_data and not p.multi_label]
 synthetic_predictions = [p for p in predictions if not entry_of[p.model].is_real_data]
 if real_predictions:
-    _section("Real-data models", real_predictions, "real")
+    _section("Real-data models", real_predictions, "real", novelty=overlap.novelty if overlap is not None else None)
 if tagger_predictions:
     st.divider()
     st.header("Pretrained taggers")

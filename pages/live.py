@@ -11,14 +11,22 @@ from pages._shared import ensure_app_frame
 from pages._shared import get_predictor, model_entries
 from genre_core import plots
 from genre_core.constants import SAMPLE_RATE
-from genre_core.live import LiveResult, RollingAudioBuffer, analyse_snapshot, webrtc_blocker
-from genre_core.app.tagger_views import default_taggers, live_bars, split_entries
+from genre_core.live import (
+    LiveResult,
+    PredictionHistory,
+    RollingAudioBuffer,
+    analyse_snapshot,
+    webrtc_blocker,
+)
+from genre_core.app.honesty import honest_metric, live_defaults, window_note
+from genre_core.app.tagger_views import live_bars, split_entries
 from genre_core.errors import GenreLabError
 from genre_core.session import display_name
 
 ensure_app_frame()
 
 BUFFER_KEY = "live_buffer"
+HISTORY_KEY = "live_history"
 NO_WEBRTC = ("Live streaming needs WebRTC, which is not available here{reason}. You can still record a clip "
              "with the microphone button in the sidebar: it becomes the current clip for every page.")
 
@@ -29,10 +37,6 @@ st.caption("Play music near your microphone: the last few seconds are shown as a
 
 entries = model_entries(include_synthetic=False)
 genre_models, taggers, _ = split_entries(entries)
-# Default to the two fastest genre models (each update must finish well within the update
-# interval) and the taggers shown by default: they read 3 s patches, a good fit for live windows.
-fastest = sorted(genre_models, key=lambda e: e.card.get("latency_ms_per_30s") or float("inf"))[:2]
-defaults = [e.name for e in fastest] + default_taggers(taggers)
 if not entries:
     st.warning("No real-data models are installed in `models/`, so there is nothing to classify with. "
                "Train one with `python -m train classic` (see the README).")
@@ -40,12 +44,24 @@ if not entries:
 
 c1, c2, c3 = st.columns([2, 1, 1])
 cards = {e.name: e.card for e in entries}
-chosen = c1.multiselect("Models", list(cards), default=defaults, key="live_models",
-                        format_func=lambda n: display_name(cards[n], n, short=True),
-                        help="The two fastest real-data genre models and the default tagger (msd_musicnn) are "
-                             "preselected. Taggers show their top genre tags; their probabilities are independent.")
-seconds = c2.slider("Window (s)", 5, 20, 10, key="live_seconds", help="How much recent audio is analysed.")
+seconds = c2.slider("Window (s)", 5, 30, 10, key="live_seconds",
+                    help="How much recent audio is analysed at each update.")
 interval = c3.slider("Update every (s)", 1.0, 3.0, 2.0, step=0.5, key="live_interval")
+# The best real-data models for this window: taggers read 3 s patches (any window suits them); of the
+# genre models, the best by honest accuracy (no ensemble).
+defaults = live_defaults(entries, seconds)
+
+
+def _label(name: str) -> str:
+    metric = honest_metric(cards[name])
+    short = display_name(cards[name], name, short=True)
+    return f"{short} · {metric[1]:.0%}" if metric else f"{short} · tagger"
+
+
+chosen = c1.multiselect("Models", list(cards), default=defaults, key="live_models", format_func=_label,
+                        help="Preselected: the default tagger (trained on 3 s patches, a fit for any window) and "
+                             "the GTZAN model with the best artist-filtered accuracy (the % after each name).")
+st.caption(window_note(seconds, interval, [cards[n] for n in chosen]))
 
 buffer = st.session_state.get(BUFFER_KEY)
 if buffer is None or buffer.seconds != seconds or buffer.update_interval != interval:
@@ -76,8 +92,12 @@ except Exception as exc:  # the component needs a running Streamlit server and b
 
 st.caption("No microphone, or the browser blocks it? Use **…or record from your microphone** in the sidebar "
            "instead, then open Classify.")
+history = st.session_state.setdefault(HISTORY_KEY, PredictionHistory())
 if not ctx.state.playing:
     buffer.clear()
+    if len(history):
+        st.subheader("History of the last stream")
+        st.dataframe(history.table({n: _label(n) for n in cards}), hide_index=True, key="live_history_table")
     st.info("Press **START** and allow microphone access to begin.", icon=":material/mic:")
     st.stop()
 
@@ -89,9 +109,13 @@ try:
 except GenreLabError as exc:
     st.error(f"A chosen model could not be loaded: {exc} Remove it from the list above.")
     st.stop()
+history.clear()
 status = st.empty()
 mel_slot = st.empty()
 bars_slot = st.empty()
+st.subheader("History (newest first)")
+history_slot = st.empty()
+streaming_started = time.monotonic()
 
 
 def _show(result: LiveResult, update: int) -> None:
@@ -112,6 +136,8 @@ def _show(result: LiveResult, update: int) -> None:
                 st.caption(caption)
                 st.plotly_chart(plots.live_probability_figure(labels, probabilities),
                                 key=f"live_bars_{prediction.model}_{update}")
+    history_slot.dataframe(history.table({n: _label(n) for n in cards}), hide_index=True,
+                           key=f"live_history_{update}")
 
 
 update = 0
@@ -137,6 +163,7 @@ while ctx.state.playing:
         status.error(f"Could not classify the last {buffer.filled_seconds:.1f} s: {exc}")
         continue
     update += 1
+    history.add(now - streaming_started, result.predictions)
     status.caption(f"Update {update}: analysed the last {result.seconds:.1f} s in "
                    f"{time.perf_counter() - started:.2f} s.")
     _show(result, update)

@@ -160,13 +160,14 @@ def test_per_class_and_training_curves():
     history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8],
                "val_accuracy": [0.4, 0.7], "lr": [1e-3, 1e-3]}
     curves = plots.training_curves_figure(history)
-    assert sorted(t.name for t in curves.data) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert sorted(t.name for t in curves.data) == ["training accuracy", "training loss", "validation accuracy",
+                                                   "validation loss"]
 
 
 def test_probability_matrix_marks_top_label():
     fig = plots.probability_matrix_figure(["m1", "m2"], ["a", "b", "c"],
                                           np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))
-    assert np.asarray(fig.data[0].text).tolist() == [["", "★", ""], ["★", "", ""]]
+    assert np.asarray(fig.data[0].text).tolist() == [["10%", "★ 70%", "20%"], ["★ 60%", "30%", "10%"]]
 
 
 def test_leaderboard_figure_axis_scale_follows_spread():

@@ -1,0 +1,479 @@
+"""What a prediction is worth: training-set overlap, honest accuracy, warnings, the headline verdict.
+
+Streamlit-free helpers behind the app's honesty features:
+
+* :func:`training_overlap`: does the clip's audio match a track the GTZAN
+  models were trained on?  (GTZAN-57 vector against each model's stored
+  training fingerprint, see :mod:`genre_core.training.fingerprints`.)
+* :func:`honest_metric`: a model's accuracy under the protocol to trust
+  (the artist-filtered split for GTZAN, the held-out test tracks for the deep
+  models), never the optimistic random-fold CV when a better one exists.
+* :func:`reliability_warnings`: the input is unlike any training music, or
+  the distinct models disagree, and what the prediction is worth then.
+* :func:`headline_verdict`: one answer per label set, by a stated rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..training.fingerprints import Novelty, TrainingFingerprint, TrainingMatch, read_fingerprint
+
+#: Protocols in the order they are trusted: the first one a card reports is its honest figure.
+#: Random-fold CV comes last: it puts songs by one artist in both training and test folds.
+HONEST_PROTOCOLS: tuple[str, ...] = ("fault_filtered_test", "test_track", "test_segment")
+#: Human names of the protocols, as a sentence fragment.
+PROTOCOL_PHRASES: dict[str, str] = {
+    "fault_filtered_test": "the artist-filtered (fault-filtered) test split",
+    "test_track": "held-out test tracks",
+    "test_segment": "held-out test segments",
+}
+#: Human names of label sets (never show the internal keys).
+LABEL_SET_TITLES: dict[str, str] = {
+    "gtzan10": "10 GTZAN genres",
+    "fma8": "8 FMA-small genres",
+    "synth7": "7 synthetic styles",
+    "msd50": "50 Million Song Dataset tags",
+    "mtt50": "50 MagnaTagATune tags",
+}
+#: Seconds of audio featurised at once when checking a long clip (keeps memory flat).
+CHUNK_SECONDS: float = 120.0
+WINDOW_SECONDS: float = 30.0
+HOP_SECONDS: float = 15.0
+
+
+# --- protocols and names ---------------------------------------------------------------------------
+
+
+def label_set_title(key: str, n_labels: int | None = None) -> str:
+    """A label set's human name (``gtzan10`` → ``10 GTZAN genres``); unknown keys by their size."""
+    if key in LABEL_SET_TITLES:
+        return LABEL_SET_TITLES[key]
+    return f"{n_labels} labels" if n_labels else "own labels"
+
+
+def honest_protocol(card: Mapping[str, Any]) -> str | None:
+    """The most trustworthy protocol a card reports an accuracy for, else any CV, else ``None``."""
+    metrics = card.get("metrics") or {}
+    scored = [k for k, v in metrics.items() if isinstance(v, Mapping) and v.get("accuracy") is not None]
+    for key in HONEST_PROTOCOLS:
+        if key in scored:
+            return key
+    return next((k for k in scored if k.startswith("cv")), scored[0] if scored else None)
+
+
+def honest_metric(card: Mapping[str, Any]) -> tuple[str, float] | None:
+    """``(protocol, accuracy)`` of :func:`honest_protocol`, or ``None`` when the card has no accuracy."""
+    protocol = honest_protocol(card)
+    if protocol is None:
+        return None
+    return protocol, float(card["metrics"][protocol]["accuracy"])
+
+
+def protocol_phrase(key: str) -> str:
+    """A protocol in words (``cv10`` → ``10-fold cross-validation``)."""
+    if key in PROTOCOL_PHRASES:
+        return PROTOCOL_PHRASES[key]
+    if key.startswith("cv") and key[2:].isdigit():
+        return f"{key[2:]}-fold cross-validation (random folds, optimistic)"
+    return key.replace("_", " ")
+
+
+def honest_caption(card: Mapping[str, Any]) -> str:
+    """``"58 % accuracy on the artist-filtered (fault-filtered) test split"``, or a note that none is known."""
+    metric = honest_metric(card)
+    if metric is None:
+        return "no measured accuracy"
+    protocol, accuracy = metric
+    return f"{accuracy:.0%} accuracy on {protocol_phrase(protocol)}"
+
+
+def readable_notes(card: Mapping[str, Any]) -> list[str]:
+    """A card's notes with internal keys replaced by words (``'protocols'`` → the protocols' names)."""
+    notes = card.get("notes") or []
+    notes = [notes] if isinstance(notes, str) else [str(n) for n in notes]
+    names = [protocol_phrase(k) for k in (card.get("metrics") or {}) if isinstance(card["metrics"][k], Mapping)
+             and card["metrics"][k].get("accuracy") is not None]
+    listed = " and ".join(names) if names else "the evaluation protocols"
+    return [n.replace("the protocols listed in 'protocols'", listed).replace("'protocols'", listed) for n in notes]
+
+
+# --- training-set overlap ---------------------------------------------------------------------------
+
+
+def clip_gtzan57_windows(samples: np.ndarray, sample_rate: int) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """GTZAN-57 vectors of a clip's 30 s windows (15 s hop), computed chunk by chunk.
+
+    The chunks overlap by one hop and start on the 15 s grid, so the windows
+    are those of one whole pass while memory stays that of a two-minute chunk.
+    """
+    from ..features import gtzan57_windows
+
+    samples = np.asarray(samples, dtype=np.float32)
+    chunk = int(CHUNK_SECONDS * sample_rate)
+    step = int((CHUNK_SECONDS - HOP_SECONDS) * sample_rate)
+    windows: list[tuple[float, float]] = []
+    rows: list[np.ndarray] = []
+    start = 0
+    while True:
+        part = samples[start:start + chunk]
+        spans, vectors = gtzan57_windows(part, sample_rate, WINDOW_SECONDS, HOP_SECONDS)
+        offset = start / sample_rate
+        for (s0, s1), vector in zip(spans, vectors):
+            span = (round(s0 + offset, 3), round(s1 + offset, 3))
+            if not windows or span[0] > windows[-1][0]:  # the overlap repeats the last window
+                windows.append(span)
+                rows.append(vector)
+        if start + chunk >= len(samples):
+            break
+        start += step
+    return windows, np.asarray(rows)
+
+
+@dataclass(frozen=True)
+class OverlapReport:
+    """Which models were trained on audio matching the clip.
+
+    Attributes
+    ----------
+    matches : list of TrainingMatch
+        Matching training tracks, closest first.
+    models : list of str
+        Registry names of the models whose training set holds a match.
+    checked : list of str
+        Models that have a fingerprint (the others cannot be checked).
+    novelty : Novelty or None
+        How unlike the training music the clip is (from the first fingerprint).
+    windows : list of (start, end)
+        The clip's analysis windows, indexed by ``TrainingMatch.window``.
+    """
+
+    matches: list[TrainingMatch] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    novelty: Novelty | None = None
+    windows: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def seen_in_training(self) -> bool:
+        """True when at least one model was trained on this audio."""
+        return bool(self.models)
+
+
+def load_fingerprints(entries: Iterable[Any]) -> dict[str, TrainingFingerprint]:
+    """Fingerprints of the registry entries that store one, by model name (damaged files are skipped)."""
+    found: dict[str, TrainingFingerprint] = {}
+    for entry in entries:
+        try:
+            fingerprint = read_fingerprint(entry.directory)
+        except ValueError:
+            continue
+        if fingerprint is not None:
+            found[entry.name] = fingerprint
+    return found
+
+
+def training_overlap(features: np.ndarray, fingerprints: Mapping[str, TrainingFingerprint],
+                     windows: Sequence[tuple[float, float]] = ()) -> OverlapReport:
+    """Match a clip's GTZAN-57 window vectors against each model's training fingerprint.
+
+    Parameters
+    ----------
+    features : np.ndarray, (n_windows, 57)
+    fingerprints : mapping of model name → TrainingFingerprint
+    windows : sequence of (start, end), optional
+    """
+    matches: dict[str, TrainingMatch] = {}
+    models: list[str] = []
+    novelty = None
+    cache: dict[int, list[TrainingMatch]] = {}  # the GTZAN models share one training set
+    for name, fingerprint in fingerprints.items():
+        key = id(fingerprint) if fingerprint.source == "" else hash((fingerprint.source, fingerprint.vectors.shape))
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = fingerprint.matches(features)
+        if novelty is None:
+            novelty = fingerprint.novelty(features)
+        if found:
+            models.append(name)
+            for match in found:
+                if match.track_id not in matches or match.distance < matches[match.track_id].distance:
+                    matches[match.track_id] = match
+    return OverlapReport(sorted(matches.values(), key=lambda m: m.distance), models, list(fingerprints), novelty,
+                         list(windows))
+
+
+def overlap_message(report: OverlapReport, cards: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The warning to show when the clip is a training track, naming the figure to trust; else ``None``."""
+    if not report.seen_in_training:
+        return None
+    match = report.matches[0]
+    where = ""
+    if report.windows and match.window < len(report.windows):
+        start, end = report.windows[match.window]
+        where = f" (window {start:.0f}–{end:.0f} s)"
+    others = [m.track_id for m in report.matches[1:4]]
+    also = f" (also equal to {', '.join(others)}: GTZAN repeats some tracks)" if others else ""
+    figures = []
+    for name in report.models:
+        metric = honest_metric(cards.get(name, {}))
+        if metric is not None:
+            figures.append(f"{_short(cards.get(name, {}), name)} {metric[1]:.0%}")
+    trust = (f" The figure to trust is the accuracy on {protocol_phrase('fault_filtered_test')}, measured on "
+             "artists the models never heard: " + ", ".join(figures) + "." if figures else "")
+    return (f"**This clip is a training track.** Its audio{where} matches GTZAN track **{match.track_id}** "
+            f"(labelled {match.label}){also}, which the {len(report.models)} GTZAN models were trained on, so "
+            f"their answers here are memory, not a test." + trust)
+
+
+def _short(card: Mapping[str, Any], fallback: str) -> str:
+    return str(card.get("display_name") or fallback).split(" · ")[0]
+
+
+# --- distinct models, agreement, warnings ---------------------------------------------------------------
+
+
+def is_ensemble(card: Mapping[str, Any]) -> bool:
+    """Whether a card describes an ensemble of other models (it would vote twice in a vote)."""
+    text = f"{card.get('name', '')} {card.get('architecture', '')}".lower()
+    return "ensemble" in text
+
+
+def zero_weight_members(cards: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Models an ensemble of the same family weights 0 (its tuning found they do not help)."""
+    excluded: set[str] = set()
+    for name, card in cards.items():
+        if not is_ensemble(card):
+            continue
+        weights = ((card.get("hyperparameters") or {}).get("chosen") or {}).get("weights") or {}
+        prefix = name.rsplit("_", 1)[0]
+        excluded.update(f"{prefix}_{member}" for member, weight in weights.items() if not weight)
+    return excluded
+
+
+def distinct_models(names: Sequence[str], cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The models that vote: no ensemble (its members vote themselves), no zero-weight member."""
+    dropped = zero_weight_members({n: cards[n] for n in names if n in cards})
+    return [n for n in names if not is_ensemble(cards.get(n, {})) and n not in dropped]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one headline answer for a label set.
+
+    Attributes
+    ----------
+    model : str
+        The model whose answer is the headline.
+    genre : str
+    probability : float
+        That model's probability for ``genre``.
+    protocol, accuracy
+        The model's honest figure (``None`` when its card has none).
+    agreeing, voters : list of str
+        Distinct models that pick the same genre, and all distinct models.
+    rule : str
+        How the headline model was chosen, in words.
+    """
+
+    model: str
+    genre: str
+    probability: float
+    protocol: str | None
+    accuracy: float | None
+    agreeing: list[str]
+    voters: list[str]
+    rule: str
+
+    @property
+    def strong_disagreement(self) -> bool:
+        """At most half of the distinct models pick the headline genre."""
+        return len(self.voters) > 2 and 2 * len(self.agreeing) <= len(self.voters)
+
+
+VERDICT_RULE: str = ("The headline is the answer of the model with the best accuracy on {protocol}; the other "
+                     "models are counted as agreeing or not. The shipped ensemble and zero-weight members are "
+                     "left out of the count, so no model votes twice.")
+
+
+def headline_verdict(predictions: Sequence[Any], cards: Mapping[str, Mapping[str, Any]]) -> Verdict:
+    """The headline answer for predictions sharing a label set (see :data:`VERDICT_RULE`).
+
+    Raises
+    ------
+    ValueError
+        When there are no predictions.
+    """
+    if not predictions:
+        raise ValueError("headline_verdict needs at least one prediction")
+    by_name = {p.model: p for p in predictions}
+
+    def score(name: str) -> tuple[int, float]:
+        metric = honest_metric(cards.get(name, {}))
+        if metric is None:
+            return (len(HONEST_PROTOCOLS) + 1, 0.0)
+        protocol, accuracy = metric
+        rank = HONEST_PROTOCOLS.index(protocol) if protocol in HONEST_PROTOCOLS else len(HONEST_PROTOCOLS)
+        return (rank, -accuracy)
+
+    voters = distinct_models(list(by_name), cards) or list(by_name)
+    best = min(voters, key=lambda n: (score(n), n))
+    prediction = by_name[best]
+    metric = honest_metric(cards.get(best, {}))
+    genre = prediction.genre
+    agreeing = [n for n in voters if by_name[n].genre == genre]
+    protocol = metric[0] if metric else None
+    return Verdict(best, genre, float(np.max(prediction.probabilities)), protocol, metric[1] if metric else None,
+                   agreeing, voters, VERDICT_RULE.format(protocol=protocol_phrase(protocol or "its own test")))
+
+
+def reliability_warnings(verdict: Verdict | None, novelty: Novelty | None,
+                         cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Warnings about the input and the models' agreement, each saying what the prediction is worth."""
+    warnings: list[str] = []
+    if novelty is not None and novelty.unlike_training:
+        warnings.append(
+            f"**This input is probably not music, or nothing like the training music.** Its features are "
+            f"{novelty.nearest_distance:.1f} standard deviations (RMS) from the nearest training track, further "
+            f"than 99 % of training tracks are from theirs ({novelty.distance_limit:.1f}), and "
+            f"{novelty.outside_range} of 57 features lie outside the training range (training tracks: at most "
+            f"{novelty.outside_limit // 2} for 99 % of them). The genre models must still pick one of their "
+            f"genres, so their confident-looking answers here are worth nothing.")
+    if verdict is not None and verdict.strong_disagreement:
+        accuracy = f" ({verdict.accuracy:.0%} on {protocol_phrase(verdict.protocol)})" if verdict.accuracy else ""
+        names = {n: _short(cards.get(n, {}), n) for n in verdict.voters}
+        warnings.append(
+            f"**The models disagree:** only {len(verdict.agreeing)} of {len(verdict.voters)} distinct models pick "
+            f"**{verdict.genre}** ({', '.join(names[n] for n in verdict.agreeing)}). Treat the headline as a "
+            f"guess: its model's measured accuracy{accuracy} is an average over clips where the models mostly "
+            f"agree, so on this clip it is likely lower.")
+    return warnings
+
+
+# --- per-family metrics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyMetrics:
+    """Figures of one model family (same input and label set) on the clip."""
+
+    title: str
+    n_models: int
+    n_windows: int
+    window_seconds: float | None
+    seconds: float
+
+
+def family_metrics(title: str, predictions: Sequence[Any], cards: Mapping[str, Mapping[str, Any]]) -> FamilyMetrics:
+    """Model count, analysis windows, window length and time taken of one family's predictions."""
+    lengths = [(cards.get(p.model, {}).get("input") or {}).get("window_seconds") for p in predictions]
+    known = [float(v) for v in lengths if v]
+    return FamilyMetrics(
+        title=title,
+        n_models=len(predictions),
+        n_windows=max((len(p.windows) for p in predictions), default=0),
+        window_seconds=max(known) if known else None,
+        seconds=float(sum(p.seconds for p in predictions)),
+    )
+
+
+# --- live ---------------------------------------------------------------------------------------------
+
+
+def live_defaults(entries: Sequence[Any], window_seconds: float, n_genre: int = 1) -> list[str]:
+    """The models Live preselects for a window of ``window_seconds``.
+
+    Taggers read 3 s patches, so any live window suits them: the default taggers
+    come first.  Of the genre models, those whose training window fits in the
+    live window, else the ``n_genre`` best by honest accuracy (no ensemble).
+    """
+    from .tagger_views import default_taggers, split_entries
+
+    genre, taggers, _ = split_entries(entries)
+    cards = {e.name: e.card for e in genre}
+    candidates = distinct_models([e.name for e in genre], cards)
+    fitting = [n for n in candidates
+               if ((cards[n].get("input") or {}).get("window_seconds") or 0) <= window_seconds] or candidates
+    ranked = sorted(fitting, key=lambda n: -(honest_metric(cards[n]) or ("", 0.0))[1])
+    return default_taggers(taggers) + ranked[:n_genre]
+
+
+# --- Compare: the leaderboard by the honest protocol ------------------------------------------------------
+
+
+def leaderboard_view(cards: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, Any]]:
+    """Leaderboard tables per (data set, label set), sorted by the honest protocol, with human names only.
+
+    Returns
+    -------
+    list of (heading, honest protocol phrase, DataFrame)
+        Columns: ``model`` (display name), ``model key`` (registry name, hidden by
+        the page), ``accuracy``/``macro-F1`` under the honest protocol, the
+        optimistic random-fold CV accuracy when the card has one, ``latency ms/30 s``
+        and ``size MB``.  Rows: best honest accuracy first.
+    """
+    import pandas as pd
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    phrases: dict[tuple[str, str], set[str]] = {}
+    for name, card in cards.items():
+        data = card.get("data") or {}
+        key = (str(data.get("dataset", "unknown")), label_set_title(str(data.get("label_set", "")),
+                                                                    len(card.get("labels") or ())))
+        protocol = honest_protocol(card)
+        metrics = card.get("metrics") or {}
+        honest = metrics.get(protocol) or {} if protocol else {}
+        cv = next((v for k, v in metrics.items() if k.startswith("cv") and isinstance(v, Mapping)), None)
+        size = card.get("size_bytes")
+        groups.setdefault(key, []).append({
+            "model": _short(card, name),
+            "model key": name,
+            "accuracy": honest.get("accuracy"),
+            "macro-F1": honest.get("macro_f1"),
+            "random-fold CV accuracy": None if cv is None or protocol and protocol.startswith("cv")
+            else cv.get("accuracy"),
+            "latency ms/30 s": card.get("latency_ms_per_30s"),
+            "size MB": None if size is None else size / 1e6,
+        })
+        if protocol:
+            phrases.setdefault(key, set()).add(protocol_phrase(protocol))
+    views = []
+    for (dataset, labels), rows in sorted(groups.items()):
+        table = pd.DataFrame(rows).sort_values("accuracy", ascending=False, na_position="last")
+        table = table.dropna(axis=1, how="all").reset_index(drop=True)
+        views.append((f"{dataset} · {labels}", " / ".join(sorted(phrases.get((dataset, labels), {"no test"}))), table))
+    return views
+
+
+def protocol_options(card: Mapping[str, Any], available: Sequence[str]) -> list[str]:
+    """Protocol keys for the detail view, the honest one first (so it is the default)."""
+    honest = honest_protocol(card)
+    return sorted(available, key=lambda k: (k != honest, k))
+
+
+def curves_note(card: Mapping[str, Any], history: Mapping[str, Sequence[float]]) -> str:
+    """What the training curves show: with a validation set, or why there is none."""
+    if any(k.startswith("val_") and len(list(v)) for k, v in history.items()):
+        return "Solid: training; dashed: validation (tracks held out from training, used for early stopping)."
+    trained_on = (card.get("data") or {}).get("trained_on") or "all its tracks"
+    return (f"Training curves only: the shipped model was trained on {trained_on.split(' (')[0]} with no "
+            "validation set. How well it generalises is the held-out figure above, not these curves.")
+
+
+def window_note(window_seconds: float, interval: float, cards: Sequence[Mapping[str, Any]]) -> str:
+    """What the Live page analyses, and how that compares with each chosen model's training window."""
+    note = f"Each update analyses the **last {window_seconds:g} s** of audio, every {interval:g} s."
+    longer = sorted({float((c.get("input") or {}).get("window_seconds") or 0) for c in cards
+                     if (c.get("input") or {}).get("window_seconds") and
+                     float(c["input"]["window_seconds"]) > window_seconds})
+    if any(c.get("kind") == "tagger" for c in cards):
+        note += " Taggers read it as 3 s patches, as they were trained."
+    if longer:
+        note += (f" The GTZAN models were trained on {longer[-1]:g} s clips: on a {window_seconds:g} s window their "
+                 f"features are summaries of less music than in training, so expect less than their stated "
+                 f"accuracy (a {longer[-1]:g} s window matches their training).")
+    return note
