@@ -34,7 +34,7 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest
 
-## Everything but the browser and slow training tests
+## Everything but the browser and slow training tests (doctests included), under 3 min on 2 cores
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not slow and not browser"
 

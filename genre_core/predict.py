@@ -18,71 +18,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from .audio import AudioClip
 from .constants import SAMPLE_RATE
 from .errors import UsageError
-from .models.base import Predictor, Windows
-
-
-@dataclass
-class Prediction:
-    """One model's verdict on one clip.
-
-    Attributes
-    ----------
-    model : str
-        Registry name of the model.
-    labels : tuple of str
-    probabilities : np.ndarray, shape (n_labels,)
-        Mean of the window probabilities.
-    windows : list of (start_s, end_s)
-    window_probabilities : np.ndarray, shape (n_windows, n_labels)
-    seconds : float
-        Time taken, including this model's share of input preparation.
-    multi_label : bool
-        True for taggers: each label's probability is independent (sigmoid),
-        so rows need not sum to 1 and several tags can be likely at once.
-    """
-
-    model: str
-    labels: tuple[str, ...]
-    probabilities: np.ndarray
-    windows: Windows = field(default_factory=list)
-    window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    seconds: float = 0.0
-    multi_label: bool = False
-
-    @property
-    def genre(self) -> str:
-        """The most probable label."""
-        return self.labels[int(np.argmax(self.probabilities))]
-
-    def top_k(self, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` most probable labels with their probabilities, most probable first."""
-        order = np.argsort(-np.asarray(self.probabilities), kind="stable")[:k]
-        return [(self.labels[i], float(self.probabilities[i])) for i in order]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``model``, ``genre``, ``probabilities`` and per-window ``segments``."""
-        return {
-            "model": self.model,
-            "genre": self.genre,
-            "probabilities": _by_label(self.labels, self.probabilities),
-            "segments": [
-                {"start": round(float(start), 3), "end": round(float(end), 3),
-                 "probabilities": _by_label(self.labels, row)}
-                for (start, end), row in zip(self.windows, self.window_probabilities)
-            ],
-        }
-
-
-def _by_label(labels: Sequence[str], probabilities: np.ndarray) -> dict[str, float]:
-    return {label: round(float(p), 6) for label, p in zip(labels, probabilities)}
+from .models.base import Prediction, Predictor
 
 
 def predict_samples(

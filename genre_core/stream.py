@@ -40,8 +40,7 @@ import numpy as np
 from .audio import MAX_DURATION, MIN_DURATION, AudioSource, AudioStream
 from .constants import SAMPLE_RATE
 from .errors import PredictionError, UsageError
-from .models.base import Predictor
-from .predict import Prediction
+from .models.base import Prediction, Predictor
 
 #: Length of audio each group analyses at once (rounded to whole windows).
 #: Bounds peak memory: about 0.5 GB above the models for the GTZAN-57 features.

@@ -129,6 +129,7 @@ def test_skops_loader_rejects_a_file_that_is_not_skops(tmp_path):
         P.load_sklearn(tmp_path / "absent.skops")
 
 
+@pytest.mark.slow  # trains a model
 def test_dense_net_learns_and_round_trips(gtzan_subset, tmp_path):
     from genre_core.models.dense import DenseNetClassifier, load_dense
 
@@ -144,6 +145,7 @@ def test_dense_net_learns_and_round_trips(gtzan_subset, tmp_path):
         load_dense(path, ["a", "b"])
 
 
+@pytest.mark.slow  # trains a model
 def test_dense_net_is_deterministic(gtzan_subset):
     from genre_core.models.dense import DenseNetClassifier
 

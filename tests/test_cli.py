@@ -164,6 +164,7 @@ def _assert_loadable(models_dir, names, n_labels):
     return registry
 
 
+@pytest.mark.slow  # trains a model
 def test_train_classic_quick_on_the_real_table(tmp_path):
     csv = require(GTZAN_CSV)
     splits = require(GTZAN_SPLITS)
@@ -180,6 +181,7 @@ def test_train_classic_quick_on_the_real_table(tmp_path):
     assert registry.get("gtzan_dense").card["history"]["loss"]
 
 
+@pytest.mark.slow  # trains a model
 def test_train_classic_from_audio_featurises_real_and_synthetic_clips(tmp_path, capsys):
     """The --audio-dir path: the 5 real GTZAN clips as one label, two synthetic styles as two more."""
     from genre_core.audio import write_wav_bytes

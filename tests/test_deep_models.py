@@ -16,6 +16,7 @@ import tensorflow as tf  # noqa: E402
 
 from genre_core.training.augment import spec_augment, with_spec_augment  # noqa: E402
 from genre_core.features import deep_input_shape  # noqa: E402
+from genre_core.errors import WeightsUnavailableError  # noqa: E402
 from genre_core.models import deep  # noqa: E402
 from genre_core.models.persistence import save_keras  # noqa: E402
 
@@ -59,6 +60,7 @@ def test_builds_for_default_segment_input(name):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow  # trains a model
 @pytest.mark.parametrize("name", sorted(deep.ARCHITECTURES))
 def test_trains_and_round_trips_in_safe_mode(name, tmp_path):
     keras.utils.set_random_seed(0)
@@ -124,7 +126,7 @@ def test_conv_layer_names_are_named_and_bounded():
 
 def test_mobilenet_pretrained_missing_raises_with_file_and_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(deep.PretrainedWeightsUnavailable) as info:
+    with pytest.raises(WeightsUnavailableError) as info:
         deep.build_model("mobilenet_v2", (224, 224, 3), N_CLASSES)
     message = str(info.value)
     assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5" in message
@@ -134,7 +136,7 @@ def test_mobilenet_pretrained_missing_raises_with_file_and_cache(tmp_path, monke
 
 
 def test_mobilenet_missing_weights_path_raises(tmp_path):
-    with pytest.raises(deep.PretrainedWeightsUnavailable, match="does not exist"):
+    with pytest.raises(WeightsUnavailableError, match="does not exist"):
         deep.build_model("mobilenet_v2", (96, 96, 3), N_CLASSES, weights=tmp_path / "absent.h5", alpha=0.35)
 
 

@@ -39,6 +39,7 @@ def tiny_run(tmp_path_factory):
     return tmp_path, read_card(tmp_path / "models" / "tiny")
 
 
+@pytest.mark.slow  # trains a model
 def test_training_writes_a_model_and_a_complete_card(tiny_run):
     tmp_path, card = tiny_run
     assert (tmp_path / "models" / "tiny" / "model.keras").is_file()
@@ -63,6 +64,7 @@ def test_training_writes_a_model_and_a_complete_card(tiny_run):
     assert (tmp_path / "logs" / "tiny" / "train").is_dir()  # TensorBoard scalars
 
 
+@pytest.mark.slow  # trains a model
 def test_card_command_reproduces_the_configuration(tiny_run):
     from train.deep import config_from_args
 
@@ -74,6 +76,7 @@ def test_card_command_reproduces_the_configuration(tiny_run):
     assert (config.model, config.epochs, config.synthetic_per_style, config.batch_size) == ("mfcc_dense", 2, 3, 8)
 
 
+@pytest.mark.slow  # trains a model
 def test_resume_runs_only_the_remaining_epochs(tiny_run):
     from genre_core.cards import read_card
     from train.deep import main
@@ -91,6 +94,7 @@ def test_resume_runs_only_the_remaining_epochs(tiny_run):
     assert card["hyperparameters"]["resumed_from_epoch"] == 0 and card["history"]["epoch"] == [1]
 
 
+@pytest.mark.slow  # trains a model
 def test_predictor_returns_probabilities_per_segment(tiny_run):
     from genre_core.models.base import Predictor
     from genre_core.models.deep_predictor import load_predictor
@@ -146,6 +150,7 @@ def gtzan_split_dir(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow  # trains a model
 @pytest.mark.parametrize("model", ["cnn1d_raw", "mfcc_dense", "mobilenet_v2", "crnn", "parallel_cnn_rnn"])
 def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_split_dir, model):
     from genre_core.training.deep import DeepTrainingConfig, train_deep
@@ -171,6 +176,7 @@ def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_sp
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow  # trains a model
 def test_tfrecords_are_reused_only_when_they_fit(tmp_path):
     from dataclasses import replace
 

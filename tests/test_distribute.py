@@ -82,6 +82,7 @@ _SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # trains a model
 def test_mirrored_training_on_two_logical_cpus(tmp_path):
     script = tmp_path / "mirrored.py"
     script.write_text(_SCRIPT)

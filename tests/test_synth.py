@@ -115,6 +115,7 @@ def _mfcc_summary(y: np.ndarray) -> np.ndarray:
     return np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1)])
 
 
+@pytest.mark.slow  # trains a model
 def test_styles_are_separable_but_not_trivially():
     n_per_style = 12
     features, labels, seeds = [], [], []

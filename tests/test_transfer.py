@@ -96,6 +96,7 @@ def test_head_needs_two_classes():
         fit_logistic_head(X, y, groups, ["a", "b"])
 
 
+@pytest.mark.slow  # trains a model
 def test_dense_head_learns_separable_clusters():
     labels = ["a", "b", "c"]
     X, y, groups = _clustered(8, 3, labels, seed=2)

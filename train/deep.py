@@ -128,12 +128,12 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     from genre_core.training.deep import train_deep
-    from genre_core.models.deep import PretrainedWeightsUnavailable
+    from genre_core.errors import WeightsUnavailableError
 
     config = config_from_args(args)
     try:
         card = train_deep(config)
-    except (ValueError, FileNotFoundError, PretrainedWeightsUnavailable, RuntimeError) as exc:
+    except (ValueError, FileNotFoundError, WeightsUnavailableError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _print_summary(card)

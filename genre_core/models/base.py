@@ -1,8 +1,9 @@
-"""The interface every loaded model offers to prediction, the app and the CLI."""
+"""The interface every loaded model offers (:class:`Predictor`) and what prediction returns (:class:`Prediction`)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -43,3 +44,59 @@ class Predictor(Protocol):
     def predict_inputs(self, inputs: Any) -> np.ndarray:
         """Class probabilities per window, shape (n_windows, n_labels), rows sum to 1."""
         ...
+
+
+@dataclass
+class Prediction:
+    """One model's verdict on one clip.
+
+    Attributes
+    ----------
+    model : str
+        Registry name of the model.
+    labels : tuple of str
+    probabilities : np.ndarray, shape (n_labels,)
+        Mean of the window probabilities.
+    windows : list of (start_s, end_s)
+    window_probabilities : np.ndarray, shape (n_windows, n_labels)
+    seconds : float
+        Time taken, including this model's share of input preparation.
+    multi_label : bool
+        True for taggers: each label's probability is independent (sigmoid),
+        so rows need not sum to 1 and several tags can be likely at once.
+    """
+
+    model: str
+    labels: tuple[str, ...]
+    probabilities: np.ndarray
+    windows: Windows = field(default_factory=list)
+    window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    seconds: float = 0.0
+    multi_label: bool = False
+
+    @property
+    def genre(self) -> str:
+        """The most probable label."""
+        return self.labels[int(np.argmax(self.probabilities))]
+
+    def top_k(self, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most probable labels with their probabilities, most probable first."""
+        order = np.argsort(-np.asarray(self.probabilities), kind="stable")[:k]
+        return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``model``, ``genre``, ``probabilities`` and per-window ``segments``."""
+        return {
+            "model": self.model,
+            "genre": self.genre,
+            "probabilities": _by_label(self.labels, self.probabilities),
+            "segments": [
+                {"start": round(float(start), 3), "end": round(float(end), 3),
+                 "probabilities": _by_label(self.labels, row)}
+                for (start, end), row in zip(self.windows, self.window_probabilities)
+            ],
+        }
+
+
+def _by_label(labels: Sequence[str], probabilities: np.ndarray) -> dict[str, float]:
+    return {label: round(float(p), 6) for label, p in zip(labels, probabilities)}

@@ -21,15 +21,13 @@ import keras
 import numpy as np
 from keras import layers, regularizers
 
+from ..errors import WeightsUnavailableError
+
 #: Smallest number of time frames the mel models accept (five halvings in ``parallel_cnn_rnn``).
 MIN_FRAMES: int = 32
 #: Input sizes for which Keras publishes MobileNetV2 ImageNet weights.
 _MOBILENET_SIZES: tuple[int, ...] = (96, 128, 160, 192, 224)
 _MOBILENET_ALPHAS: tuple[float, ...] = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
-
-
-class PretrainedWeightsUnavailable(RuntimeError):
-    """The ImageNet weights file is not in the local Keras cache (and nothing is downloaded)."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,7 @@ def _resolve_mobilenet_weights(weights: str | os.PathLike | None, alpha: float, 
     if str(weights) != "imagenet":
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise PretrainedWeightsUnavailable(
+            raise WeightsUnavailableError(
                 f"MobileNetV2 weights file {str(path)!r} does not exist; pass weights=None "
                 "(--no-pretrained) to train from scratch"
             )
@@ -170,7 +168,7 @@ def _resolve_mobilenet_weights(weights: str | os.PathLike | None, alpha: float, 
     cache = keras_cache_dir()
     path = cache / mobilenet_v2_weights_file(alpha, rows)
     if not path.is_file():
-        raise PretrainedWeightsUnavailable(
+        raise WeightsUnavailableError(
             f"pretrained MobileNetV2 weights {path.name!r} are not in the Keras cache {str(cache)!r} "
             "and there is no internet to download them. Place the file there (or set KERAS_HOME to "
             f"a folder whose models/ subfolder holds it), pass weights='path/to/{path.name}', "
@@ -201,7 +199,7 @@ def build_mobilenet_v2(
     n_classes : int
     weights : {'imagenet', None} or path
         ``'imagenet'`` reads the Keras cache only (see :func:`keras_cache_dir`)
-        and raises :class:`PretrainedWeightsUnavailable` when the file is missing.
+        and raises :class:`WeightsUnavailableError` when the file is missing.
     alpha : float
         Width multiplier (0.35 for the small demo).
     fine_tune_from : int, optional

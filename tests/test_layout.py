@@ -1,0 +1,130 @@
+"""The package's shape: no import cycles, inference free of training, one exception root, train/ only parses.
+
+Imports are read statically (``ast``), including those inside functions, so a
+lazy import cannot hide a cycle or a dependency of inference on training.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import genre_core
+from genre_core.errors import GenreLabError
+
+PACKAGE_DIR = Path(genre_core.__file__).parent
+REPO = PACKAGE_DIR.parent
+
+#: The inference path: audio → windows → features → models → prediction.  None may import training.
+INFERENCE = ("genre_core.audio", "genre_core.windows", "genre_core.features", "genre_core.predict",
+             "genre_core.stream", "genre_core.registry", "genre_core.cards", "genre_core.explain",
+             "genre_core.cli", "genre_core.models")
+TRAINING = "genre_core.training"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every genre_core module ``path`` imports (absolute or relative, at any depth in the file)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level \
+                else node.module
+            # "from . import x" names a submodule; "from .m import f" names module m.
+            found.update(f"{base}.{a.name}" for a in node.names)
+            found.add(base)
+    return {m for m in found if m.split(".")[0] == "genre_core"}
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE_DIR.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _imports(path):
+            # An imported name resolves to the deepest module it names (a function name falls back to its module).
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and not name.startswith(imported + "."):
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt.endswith("__init__") or graph.get(nxt) is None:
+                continue
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if state.get(nxt) is None and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if state.get(node) is None and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_graph_sees_relative_and_lazy_imports():
+    graph = _graph()
+    assert "genre_core.models.persistence" in graph["genre_core.models.dense"]  # module-level relative import
+    assert "genre_core.models.feature_predictor" in graph["genre_core.registry"]  # imported inside a function
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle_in_genre_core():
+    assert _cycle(_graph()) is None
+
+
+@pytest.mark.parametrize("prefix", INFERENCE)
+def test_inference_imports_nothing_from_training(prefix):
+    graph = _graph()
+    offenders = {name: sorted(t for t in targets if t.startswith(TRAINING))
+                 for name, targets in graph.items() if name == prefix or name.startswith(prefix + ".")}
+    assert {name: bad for name, bad in offenders.items() if bad} == {}
+
+
+def _all_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages([str(PACKAGE_DIR)], "genre_core.")
+                  if not m.name.startswith("genre_core.app"))  # page helpers import Streamlit's runtime
+
+
+@pytest.mark.parametrize("module", _all_modules())
+def test_every_exception_class_derives_from_the_root(module):
+    mod = importlib.import_module(module)
+    own = [obj for _, obj in inspect.getmembers(mod, inspect.isclass)
+           if issubclass(obj, BaseException) and obj.__module__ == module]
+    assert [cls.__name__ for cls in own if not issubclass(cls, GenreLabError)] == []
+
+
+def test_train_package_only_parses_arguments():
+    """train/ holds argument parsing: no function there fits, evaluates or writes anything itself."""
+    forbidden = {"fit", "fit_models", "write_card", "save_sklearn", "save_keras", "make_dataset", "tune"}
+    for path in (REPO / "train").glob("*.py"):
+        calls = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                 for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)}
+        assert not calls & forbidden, f"{path.name} calls {sorted(calls & forbidden)}"
