@@ -211,6 +211,7 @@ def _take_file(uploaded: Any, origin: str) -> bool:
         check_upload_size(int(uploaded.size), uploaded.name, limit)
         data = uploaded.getvalue()
         set_current_clip(decode_bytes(content_hash(data), uploaded.name, origin, limit, data))
+        warm_up().join()  # decoding ran beside the warm-up; the page's models are ready after it
     except AudioError as exc:
         _fail(upload_error_message(exc))
         return False
@@ -383,9 +384,45 @@ PAGE_FILES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _warm(registry: Any) -> None:
+    """Load the models Classify shows by default and run each once on 4 s of noise.
+
+    The first prediction in a process pays for imports, TensorFlow's graph
+    tracing and librosa's JIT compilation; done here, a user's first upload
+    does not.  Failures are only logged: the page reports them when it runs.
+    """
+    import logging
+
+    try:
+        from genre_core.constants import SAMPLE_RATE
+        from genre_core.predict import predict_samples
+
+        names = [e.name for e in registry.entries() if getattr(e, "shown_by_default", e.is_real_data)]
+        predictors, _ = registry.load_many(names)
+        noise = 0.1 * np.random.default_rng(0).standard_normal(4 * SAMPLE_RATE).astype(np.float32)
+        predict_samples(noise, SAMPLE_RATE, predictors)
+    except Exception:  # noqa: BLE001 (a warm-up must never take the server down)
+        logging.getLogger(__name__).warning("model warm-up failed", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> Any:
+    """Start, once per server process, a background thread running :func:`_warm`.
+
+    Called by :func:`run_app` on the first page view after the server starts;
+    returns the thread (``join()`` waits for the models).
+    """
+    import threading
+
+    thread = threading.Thread(target=_warm, args=(get_registry(),), name="genre-lab-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_app() -> None:
     """Navigation, the shared clip sidebar and banners, then the selected page."""
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
+    warm_up()
     pages = [
         st.Page(path, title=title, icon=icon, default=(i == 0))
         for i, (path, title, icon) in enumerate(PAGE_FILES)

@@ -1,0 +1,199 @@
+"""Speed as a user sees it: Chromium, through Playwright, against ``streamlit run app.py``.
+
+Run with::
+
+    .venv/bin/python -m benchmarks.bench_browser [--repeats 3]
+
+It starts a fresh server (the same way as ``tests/test_browser.py``), opens the
+app in the system Chromium (``/usr/bin/chromium``, never a downloaded browser)
+and prints, each with its ratio to the target:
+
+1. the first upload after the server start: a real 30 s GTZAN clip uploaded as
+   soon as the page has drawn, until Classify's predictions are visible;
+2. for a 30 s clip (other GTZAN clips, median of ``--repeats``) and a 5-minute
+   song (ten real GTZAN clips joined): upload → predictions visible; each page
+   switch (click in the navigation → that page's script finished and drawn);
+   one slider step on the Spectrogram lab (one arrow-key press on n_mels).
+
+A figure runs from the user's action until Streamlit reports the script run
+finished (``data-test-script-state`` back to ``notRunning``) and the browser
+has drawn two more frames.  This is a benchmark, not a test: it never fails on
+speed.  Without ../shared/data it uses synthesised songs and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR
+
+TARGETS = {"first upload": 3.0, "upload 30 s clip": 1.5, "upload 5-min song": 4.0, "page switch": 1.0,
+           "slider step": 0.5}
+GTZAN = SHARED_DATA_DIR / "gtzan" / "audio"
+
+#: Collects the script-state transitions of the app (installed once per page load).
+OBSERVER_JS = """() => {
+  if (window.__benchRuns) return;
+  window.__benchRuns = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => window.__benchRuns.push([app.getAttribute('data-test-script-state'),
+                                                       performance.now()]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
+
+
+def _songs(folder: Path) -> tuple[list[Path], Path, str]:
+    """(30 s clips, a 5-minute song, where they come from)."""
+    from genre_core.audio import load_audio, write_wav_bytes
+
+    clips = sorted(GTZAN.glob("*.wav"))
+    if len(clips) >= 2:
+        source = f"real GTZAN clips from {GTZAN}"
+        parts = [load_audio(p).samples for p in clips]
+    else:
+        from genre_core.synth import synth_clip
+
+        source = "synthesised songs (no ../shared/data)"
+        parts = [synth_clip(s, seed=i, duration=30.0) for i, s in enumerate(("four-on-the-floor", "swing", "waltz"))]
+        clips = []
+        for i, y in enumerate(parts):
+            path = folder / f"synth_{i}.wav"
+            path.write_bytes(write_wav_bytes(y, SAMPLE_RATE))
+            clips.append(path)
+    song = np.concatenate([parts[i % len(parts)] for i in range(10)])[: 300 * SAMPLE_RATE]
+    long_path = folder / "five_minute_song.wav"
+    long_path.write_bytes(write_wav_bytes(song, SAMPLE_RATE))
+    return clips, long_path, source
+
+
+#: True once a run started after ``since``, the app is idle again and shows every one of ``texts``.
+SHOWS_JS = """([since, texts]) => {
+  const runs = window.__benchRuns.filter(r => r[1] >= since);
+  const app = document.querySelector('[data-testid="stApp"]');
+  const text = document.body.innerText;
+  return runs.some(r => r[0] === 'running') && app.getAttribute('data-test-script-state') === 'notRunning'
+    && texts.every(t => text.includes(t));
+}"""
+
+
+def _timed(page, action, texts: tuple[str, ...] = ()) -> float:
+    """Seconds from ``action()`` until a script run has finished, ``texts`` are shown and two
+    frames are drawn."""
+    since = page.evaluate("() => performance.now()")
+    action()
+    page.wait_for_function(SHOWS_JS, arg=[since, list(texts)], polling=20, timeout=300_000)
+    end = page.evaluate(TWO_FRAMES_JS)
+    return (end - since) / 1000.0
+
+
+def _upload(page, path: Path) -> float:
+    def act() -> None:
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+
+    return _timed(page, act, (f"Current clip: {path.name}", "Time taken"))
+
+
+def _switch(page, label: str) -> float:
+    return _timed(page, lambda: page.locator('[data-testid="stSidebarNavLink"]', has_text=label).first.click(),
+                  (label,))
+
+
+def _slider_step(page) -> float:
+    thumb = page.locator('.st-key-lab_n_mels input[type="range"]').first
+    try:
+        thumb.focus(timeout=30_000)
+    except Exception:
+        page.screenshot(path="/tmp/gl/bench_fail.png", full_page=True)
+        Path("/tmp/gl/bench_fail.html").write_text(page.content())
+        raise
+    return _timed(page, lambda: thumb.press("ArrowRight"))
+
+
+def _line(name: str, seconds: float, target: float, extra: str = "") -> str:
+    print(f"  … {name}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    return f"  {name:<34} {seconds:6.2f} s   target {target:4.1f} s   ratio {seconds / target:4.2f}{extra}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="uploads of different 30 s clips (median)")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+
+    from pages._shared import PAGE_FILES
+
+    labels = [title for _, title, _ in PAGE_FILES]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        clips, long_song, source = _songs(folder)
+        port = _free_port()
+        env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
+        log = open(folder / "server.log", "wb")
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(f"{url}/_stcore/health", server, 120)
+            print(f"genre lab in Chromium ({CHROMIUM}), {os.cpu_count()} CPUs; {source}")
+            print(f"server healthy after {time.perf_counter() - started:.1f} s")
+            with sync_playwright() as driver:
+                browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.set_default_timeout(300_000)
+                opened = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
+                page.get_by_role("heading", name=labels[0], exact=True).wait_for()
+                print(f"first page drawn {time.perf_counter() - opened:.1f} s after opening the URL")
+                page.evaluate(OBSERVER_JS)
+                results: list[str] = []
+                first = _upload(page, clips[0])
+                results.append(_line("first upload after server start", first, TARGETS["first upload"],
+                                     f"   ({clips[0].name})"))
+                for name, songs in (("30 s clip", clips[1:1 + args.repeats] or clips[:1]), ("5-min song", [long_song])):
+                    uploads = [_upload(page, song) for song in songs]
+                    key = "upload 30 s clip" if name == "30 s clip" else "upload 5-min song"
+                    spread = f"   (median of {len(uploads)}: {', '.join(f'{u:.2f}' for u in uploads)})" \
+                        if len(uploads) > 1 else ""
+                    results.append(_line(f"{name}: upload → predictions", statistics.median(uploads), TARGETS[key],
+                                         spread))
+                    for label in labels[1:] + labels[:1]:
+                        results.append(_line(f"{name}: switch to {label}", _switch(page, label),
+                                             TARGETS["page switch"]))
+                    _switch(page, "Spectrogram lab")
+                    steps = [_slider_step(page) for _ in range(3)]
+                    results.append(_line(f"{name}: lab slider step", statistics.median(steps), TARGETS["slider step"],
+                                         f"   (median of 3: {', '.join(f'{s:.2f}' for s in steps)})"))
+                    _switch(page, labels[0])  # uploads start on Classify, where predictions show
+                browser.close()
+            print("\n".join(results))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+            log.close()
+
+
+if __name__ == "__main__":
+    main()
