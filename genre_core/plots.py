@@ -313,21 +313,28 @@ def log_hz_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
 
 
 def band_hz_ticks(band_hz: Sequence[float], candidates: Sequence[float] = HZ_TICK_CANDIDATES,
-                  ) -> tuple[list[float], list[str]]:
+                  min_gap_fraction: float = 0.04) -> tuple[list[float], list[str]]:
     """Ticks for an axis drawn in band numbers (0 … n-1), placed where the bands' centre frequencies
-    (``band_hz``, increasing) cross round frequencies, and labelled in Hz.
+    (``band_hz``, increasing) cross round frequencies, and labelled in Hz.  A tick closer than
+    ``min_gap_fraction`` of the axis to the one above it is left out (labels would overlap).
 
     Examples
     --------
     >>> band_hz_ticks([50.0, 100.0, 150.0, 200.0])
     ([0.0, 1.0, 3.0], ['50 Hz', '100 Hz', '200 Hz'])
+    >>> band_hz_ticks(np.geomspace(40.0, 1000.0, 64))[1]
+    ['50 Hz', '100 Hz', '200 Hz', '500 Hz', '1 kHz']
     """
     centres = np.asarray(band_hz, dtype=float)
-    values, labels = [], []
-    for hz in candidates:
+    min_gap = min_gap_fraction * max(1, centres.size - 1)
+    values: list[float] = []
+    labels: list[str] = []
+    for hz in sorted(candidates, reverse=True):  # from the top: low ticks crowd, so they give way
         if centres[0] <= hz <= centres[-1]:
-            values.append(round(float(np.interp(hz, centres, np.arange(centres.size))), 3))
-            labels.append(hz_label(hz))
+            band = round(float(np.interp(hz, centres, np.arange(centres.size))), 3)
+            if not values or values[0] - band >= min_gap:
+                values.insert(0, band)
+                labels.insert(0, hz_label(hz))
     return values, labels
 
 

@@ -251,6 +251,17 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
             maps = page.locator('.js-plotly-plot:has-text("vary most on this excerpt")')
             assert maps.count() == 1
             assert "time (s)" in maps.inner_text() and "kHz" in maps.inner_text()
+        if name == "spectrogram_lab":
+            # click-to-seek: a click mid-STFT moves the player there, and the playhead line follows it
+            chart = page.locator(".st-key-lab_stft .js-plotly-plot").first
+            box = chart.bounding_box()
+            chart.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.5})
+            seconds = page.evaluate("() => document.querySelector('.st-key-lab_player audio').currentTime")
+            assert 1.0 < seconds < 9.5, seconds  # the excerpt is 0-10 s
+            for key in ("lab_waveform", "lab_stft", "lab_mel", "lab_mfcc"):
+                page.wait_for_function(
+                    f"() => {{ const el = document.querySelector('.st-key-{key} .genre-lab-playhead');"
+                    " return el !== null && el.style.display === 'block'; }", timeout=10_000)
         shots.append(_screenshot(page, name, tmp_path))
     assert all(p.stat().st_size > 10_000 for p in shots)
 
