@@ -332,11 +332,11 @@ def ship_model(
     info: dict[str, Any], n_tracks: int, notes: list[str], protocols: dict[str, str], config: ClassicConfig,
 ) -> dict[str, Any]:
     """Save one trained model and its card; returns the card."""
-    from ..cards import card_template, label_set_name, write_card
+    from ..cards import card_template, label_set_name
     from ..features import FEATURE_NAMES_GTZAN57
     from ..models.feature_predictor import load_predictor
     from ..models.persistence import save_sklearn
-    from ..predict import latency_ms_per_30s
+    from .shipping import ship_card
 
     model_dir = out_dir / f"{prefix}_{name}"
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -377,11 +377,8 @@ def ship_model(
     )
     if name == DENSE:
         card["history"] = tuned.estimator.history
-    write_card(model_dir, card)
     # Latency of the model as the app uses it: loaded from disk, features included.
-    card["latency_ms_per_30s"] = round(latency_ms_per_30s(load_predictor(model_dir, card)), 1)
-    write_card(model_dir, card)
-    return card
+    return ship_card(model_dir, card, load_predictor)
 
 
 def summary_table(cards: Sequence[dict[str, Any]]) -> str:

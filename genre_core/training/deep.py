@@ -436,11 +436,11 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     # The strategy first: splitting the CPU into replicas must precede any TensorFlow work.
     strategy = select_strategy(config.tpu, config.cpu_replicas)
 
-    from ..cards import card_template, library_versions, write_card
+    from ..cards import card_template, library_versions
     from ..models.deep import build_model, compile_model, get_spec
     from ..models.deep_predictor import load_predictor
     from ..models.persistence import save_keras
-    from ..predict import latency_ms_per_30s
+    from .shipping import ship_card
 
     spec = get_spec(config.model)
     kind = spec.input_kind
@@ -575,8 +575,4 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         notes=_card_notes(config, info, stats, manifest),
         size_bytes=size,
     )
-    write_card(model_dir, card)
-    if config.measure_latency:
-        card["latency_ms_per_30s"] = round(latency_ms_per_30s(load_predictor(model_dir, card)), 1)
-        write_card(model_dir, card)
-    return card
+    return ship_card(model_dir, card, load_predictor, config.measure_latency)

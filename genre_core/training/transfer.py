@@ -818,11 +818,11 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
     GenreLabError
         For bad options or data (the message says what to fix).
     """
-    from ..cards import card_template, library_versions, write_card
+    from ..cards import card_template, library_versions
     from ..datasets.table import SPLITS
     from ..models.persistence import save_keras
     from ..models.transfer import load_predictor
-    from ..predict import latency_ms_per_30s
+    from .shipping import ship_card
 
     if config.head not in HEADS:
         raise UsageError(f"unknown head {config.head!r}; choose one of {', '.join(HEADS)}")
@@ -874,11 +874,7 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
         notes=_notes(config, manifest, splits, labels, reused),
         size_bytes=size,
     )
-    write_card(model_dir, card)
-    if config.measure_latency:
-        card["latency_ms_per_30s"] = round(latency_ms_per_30s(load_predictor(model_dir, card)), 1)
-        write_card(model_dir, card)
-    return card
+    return ship_card(model_dir, card, load_predictor, config.measure_latency)
 
 
 def config_fields() -> list[Any]:
