@@ -313,7 +313,7 @@ def log_hz_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
 
 
 def band_hz_ticks(band_hz: Sequence[float], candidates: Sequence[float] = HZ_TICK_CANDIDATES,
-                  min_gap_fraction: float = 0.04) -> tuple[list[float], list[str]]:
+                  min_gap_fraction: float = 0.07) -> tuple[list[float], list[str]]:
     """Ticks for an axis drawn in band numbers (0 … n-1), placed where the bands' centre frequencies
     (``band_hz``, increasing) cross round frequencies, and labelled in Hz.  A tick closer than
     ``min_gap_fraction`` of the axis to the one above it is left out (labels would overlap).

@@ -85,8 +85,8 @@ def test_mel_axis_is_ticked_in_hz_at_band_centres(swing):
     at = _lab(swing)
     mel = _figures(at)["lab_mel"]
     axis = mel["layout"]["yaxis"]
-    assert axis["ticktext"] == ["50 Hz", "200 Hz", "500 Hz", "1 kHz", "2 kHz", "5 kHz", "10 kHz"]
-    assert min(np.diff(axis["tickvals"])) >= 0.04 * 127  # low ticks do not pile up on each other
+    assert axis["ticktext"] == ["200 Hz", "500 Hz", "1 kHz", "2 kHz", "5 kHz", "10 kHz"]
+    assert min(np.diff(axis["tickvals"])) >= 0.07 * 127  # low ticks do not pile up on each other
     # the 1 kHz tick sits on the band whose centre is 1 kHz
     centres = sv.mel_band_centres(128, SAMPLE_RATE / 2)
     band = axis["tickvals"][axis["ticktext"].index("1 kHz")]
