@@ -117,9 +117,12 @@ def test_stored_patterns_excite_their_filters(registry, name):
             # What the file says matches what the model does with the stored patterns (float16 aside).
             np.testing.assert_allclose(excited, data[f"{layer}/activation"], rtol=0.05, atol=0.05)
             start = data[f"{layer}/start_activation"]
-            # Ascent never lowers an activation, and raises most of them.
+            # Ascent never lowers an activation, and raises most of those it can: a ReLU filter
+            # silent at the start has no gradient and stays where it began.
             assert np.all(excited >= start - 0.05 * (1 + np.abs(start))), layer
-            assert np.mean(excited > 1.05 * start + 1e-3) >= 0.5, layer
+            responsive = start > 1e-3
+            assert responsive.any(), layer
+            assert np.mean(excited[responsive] > 1.05 * start[responsive]) >= 0.5, layer
 
 
 def test_vgg_gradcam_uses_logits(registry):

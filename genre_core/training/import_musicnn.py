@@ -68,6 +68,8 @@ class TaggerSource:
 
 #: Input of the stored activation-maximisation patterns: 94 frames (1.5 s) x 96 bands.
 PATTERN_INPUT_SHAPE: tuple[int, int] = (94, MUSICNN_N_MELS)
+#: First-layer filters that get a stored pattern (the strongest; see explain.strongest_filters).
+FIRST_LAYER_PATTERNS: int = 32
 #: The tagger Classify and Live use by default.
 DEFAULT_TAGGER: str = "msd_musicnn"
 TAGGERS: dict[str, TaggerSource] = {
@@ -234,12 +236,12 @@ def import_tagger(name: str, out_dir: str | os.PathLike, package_dir: str | os.P
         f"{MUSICNN_LICENCE}", encoding="utf-8")
     started = time.perf_counter()
     # 1.5 s patterns: the front and mid end are convolutional in time, and a
-    # shorter input makes the ascent 2x cheaper.  musicnn's 204 timbral filters
-    # are shown as weights; 32 of them get patterns.
+    # shorter input makes the ascent 2x cheaper.  The 32 strongest first-layer
+    # filters get patterns: training switched many of the others off.
     # The start spreads over the whole log-mel range (not near-constant): many
     # first-layer ReLU filters are silent, with no gradient, on a flat input.
     store_patterns(model, model_dir, input_shape=PATTERN_INPUT_SHAPE, start_spread=0.5,
-                   max_first_filters=32 if source.architecture == "musicnn" else None)
+                   max_first_filters=FIRST_LAYER_PATTERNS)
     card = tagger_card(name, source, checkpoint_dir, command, (model_dir / "model.keras").stat().st_size)
     card["notes"].append(f"Activation-maximisation patterns precomputed at import "
                          f"({time.perf_counter() - started:.0f} s) and stored in patterns.npz.")
