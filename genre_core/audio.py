@@ -63,6 +63,8 @@ CLIP_NOTE_FRACTION: float = 1e-3
 #: Float files may exceed full scale a little (a hot master); beyond +24 dBFS
 #: the scaling is wrong (integers stored as floats) and no prediction is meaningful.
 MAX_FLOAT_PEAK: float = 16.0
+#: Peak up to which samples beyond ±1 are the usual overshoot of a lossy decoder (+6 dBFS).
+LOSSY_OVERSHOOT_PEAK: float = 2.0
 #: The down-mix is noted as cancelling when its energy is this far below what
 #: uncorrelated channels would give (1/channels of the channels' mean energy).
 CANCEL_RATIO: float = 0.1
@@ -462,9 +464,12 @@ class AudioStream:
             # estimate from the file size, hence "may be".
             notes.append(f"The file's length information suggests {self.declared_frames / sr:.1f} s but the audio "
                          f"ends after {seconds:.1f} s: the file may be truncated; only {seconds:.1f} s were analysed.")
-        if self._peak > 1.0 + 1e-6:
+        if self._peak > LOSSY_OVERSHOOT_PEAK:
             notes.append(f"Samples reach ±{self._peak:.3g} ({_dbfs(self._peak):+.1f} dBFS), beyond full scale: "
                          "the levels are out of the usual range and predictions may be off.")
+        elif self._peak > 1.0 + 1e-6:
+            notes.append(f"Samples reach ±{self._peak:.3g} ({_dbfs(self._peak):+.1f} dBFS), slightly beyond full "
+                         "scale, as decoded MP3 and Ogg files often do; harmless for the analysis.")
         total = self.decoded_frames * self.source_channels
         if total and self._clipped / total >= CLIP_NOTE_FRACTION:
             notes.append(f"About {100.0 * self._clipped / total:.2g} % of the samples sit at full scale: "
