@@ -16,7 +16,7 @@ import numpy as np
 
 from genre_core import features
 from genre_core.audio import load_audio
-from genre_core.constants import SAMPLE_RATE, SHARED_DATA_DIR
+from genre_core.config import SAMPLE_RATE, SHARED_DATA_DIR
 
 
 def _clip() -> tuple[str, np.ndarray]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE
+from genre_core.config import PROJECT_ROOT, SAMPLE_RATE
 
 #: Song lengths measured, in minutes.
 LENGTHS_MIN: tuple[float, ...] = (5.0, 30.0, 120.0)

@@ -33,7 +33,7 @@ import librosa
 import numpy as np
 import pandas as pd
 
-from genre_core.constants import SAMPLE_RATE
+from genre_core.config import SAMPLE_RATE
 
 
 def _naive_examples(table: pd.DataFrame, segment_seconds: float, labels: list[str]):

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from genre_core.constants import SHARED_DATA_DIR  # noqa: E402
+from genre_core.config import SHARED_DATA_DIR  # noqa: E402
 
 #: FMA-small top-level genres of the shared clips (public FMA metadata).
 FMA_GENRES: dict[str, str] = {

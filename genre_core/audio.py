@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .constants import SAMPLE_RATE
+from .config import SAMPLE_RATE
 from .errors import AudioError, UsageError
 
 __all__ = [

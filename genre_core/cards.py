@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .constants import FMA_SMALL_GENRES, GTZAN_GENRES
+from .config import FMA_SMALL_GENRES, GTZAN_GENRES
 from .errors import CardError
 
 __all__ = ["CARD_FILE", "CARD_SCHEMA", "CardError", "card_template", "read_card", "validate_card", "write_card"]

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _registry(models_dir: Path | None) -> Any:
-    from .constants import MODELS_DIR
+    from .config import MODELS_DIR
     from .registry import ModelRegistry, default_registry
 
     if models_dir is None:

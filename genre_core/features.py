@@ -21,13 +21,9 @@ import bottleneck
 import librosa
 import numpy as np
 
-from .constants import SAMPLE_RATE
+from .config import (HOP_LENGTH, MUSICNN_HOP_LENGTH, MUSICNN_N_FFT, MUSICNN_N_MELS, MUSICNN_PATCH_FRAMES,
+                     MUSICNN_SAMPLE_RATE, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE, WINDOW_SECONDS, HOP_SECONDS)
 from .windows import frame_windows, segment_signal
-
-N_FFT: int = 2048
-HOP_LENGTH: int = 512
-N_MELS: int = 128
-N_MFCC: int = 20
 #: librosa.decompose.hpss default median-filter widths.
 HPSS_KERNEL: int = 31
 #: Raw-audio input length of the 1D CNN, in samples.
@@ -233,8 +229,8 @@ def _frame_range(s0: int, s1: int) -> tuple[int, int]:
 def gtzan57_windows(
     y: np.ndarray,
     sr: int = SAMPLE_RATE,
-    window_seconds: float = 30.0,
-    hop_seconds: float = 15.0,
+    window_seconds: float = WINDOW_SECONDS,
+    hop_seconds: float = HOP_SECONDS,
 ) -> tuple[list[tuple[float, float]], np.ndarray]:
     """GTZAN-57 features for each analysis window of a track.
 
@@ -490,14 +486,6 @@ def segment_inputs(
     return windows, inputs
 
 # --- musicnn's input: the pretrained taggers' log-mel patches --------------------------
-
-#: Sample rate, FFT size, hop and mel bands the musicnn / VGG taggers were trained with.
-MUSICNN_SAMPLE_RATE: int = 16000
-MUSICNN_N_FFT: int = 512
-MUSICNN_HOP_LENGTH: int = 256
-MUSICNN_N_MELS: int = 96
-#: Frames per input patch: ``librosa.time_to_frames(3, ...) + 1`` as musicnn computes it (2.992 s).
-MUSICNN_PATCH_FRAMES: int = 187
 
 
 def musicnn_logmel(y: np.ndarray, sr: int = MUSICNN_SAMPLE_RATE) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import soxr
 
-from .constants import SAMPLE_RATE
+from .config import SAMPLE_RATE
 
 #: Defaults for the Live page.
 BUFFER_SECONDS: float = 10.0

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .audio import AudioClip
-from .constants import SAMPLE_RATE
+from .config import SAMPLE_RATE
 from .errors import UsageError
 from .models.base import Prediction, Predictor
 

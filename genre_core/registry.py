@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .cards import CARD_FILE, CardError, label_set_name, read_card
-from .constants import MODELS_DIR
+from .config import MODELS_DIR
 from .errors import GenreLabError, ModelLoadError, ModelNotFoundError
 from .models.base import Predictor
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .audio import MAX_DURATION, MIN_DURATION, AudioSource, AudioStream
-from .constants import SAMPLE_RATE
+from .config import SAMPLE_RATE
 from .errors import PredictionError, UsageError
 from .models.base import Prediction, Predictor
 

@@ -39,7 +39,7 @@ import pandas as pd
 import soundfile as sf
 from scipy import signal
 
-from .constants import SAMPLE_RATE
+from .config import SAMPLE_RATE
 
 #: Ordered label list; the index of a style is its class index.
 STYLES: tuple[str, ...] = (

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .constants import FMA_SMALL_GENRES, GTZAN_GENRES
+from .config import FMA_SMALL_GENRES, GTZAN_GENRES
 
 #: musicnn's MSD vocabulary, in output order (``musicnn.configuration.MSD_LABELS``).
 MSD_TAGS: tuple[str, ...] = (

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from .constants import SAMPLE_RATE
+from .config import SAMPLE_RATE
 from .synth import STYLES, kick, synth_clip
 
 #: Names accepted by :func:`teaching_sound`, in the order the app lists them.

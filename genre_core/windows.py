@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
+from .config import HOP_SECONDS, WINDOW_SECONDS
 from .errors import UsageError
 
 __all__ = ["frame_windows", "resample_to", "segment_bounds", "segment_signal", "split_windows"]
@@ -36,7 +37,7 @@ def _bounds(n_samples: int, length: int, hop: int, slack: int) -> list[tuple[int
 
 
 def frame_windows(
-    n_samples: int, sample_rate: int, window_seconds: float = 30.0, hop_seconds: float = 15.0
+    n_samples: int, sample_rate: int, window_seconds: float = WINDOW_SECONDS, hop_seconds: float = HOP_SECONDS
 ) -> list[tuple[int, int]]:
     """Start and end sample indices of analysis windows over a signal.
 
@@ -70,7 +71,7 @@ def frame_windows(
 
 
 def split_windows(
-    samples: np.ndarray, sample_rate: int, window_seconds: float = 30.0, hop_seconds: float = 15.0
+    samples: np.ndarray, sample_rate: int, window_seconds: float = WINDOW_SECONDS, hop_seconds: float = HOP_SECONDS
 ) -> list[np.ndarray]:
     """Split a signal into analysis windows (views, no copies), placed by :func:`frame_windows`.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from genre_core.constants import SHARED_DATA_DIR
+from genre_core.config import SHARED_DATA_DIR
 
 GTZAN_DIR = SHARED_DATA_DIR / "gtzan"
 GTZAN_CSV = GTZAN_DIR / "features_30_sec.csv"

@@ -32,7 +32,7 @@ def song_wav_bytes() -> bytes:
 @pytest.fixture(scope="session")
 def real_song_path():
     """A real 30 s GTZAN clip from ../shared/data, or None on a fresh clone."""
-    from genre_core.constants import SHARED_DATA_DIR
+    from genre_core.config import SHARED_DATA_DIR
 
     path = SHARED_DATA_DIR / "gtzan" / "audio" / "disco.00000.wav"
     return path if path.exists() else None

@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-from genre_core.constants import PROJECT_ROOT, SHARED_DATA_DIR
+from genre_core.config import PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.session import MAX_UPLOAD_MB, example_clip
 
 APP = str(PROJECT_ROOT / "app.py")

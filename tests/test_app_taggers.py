@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from genre_core.constants import GTZAN_GENRES, PROJECT_ROOT, SHARED_DATA_DIR
+from genre_core.config import GTZAN_GENRES, PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.tags import MSD_TAGS, MTT_TAGS
 
 APP = str(PROJECT_ROOT / "app.py")

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from genre_core.audio import AudioError, load_audio, write_wav_bytes
-from genre_core.constants import SAMPLE_RATE
+from genre_core.config import SAMPLE_RATE
 from genre_core.windows import frame_windows, split_windows
 
 from ._shared_data import FMA_SMALL, GTZAN_AUDIO, require

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from genre_core.constants import PROJECT_ROOT, SHARED_DATA_DIR
+from genre_core.config import PROJECT_ROOT, SHARED_DATA_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

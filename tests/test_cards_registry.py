@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from genre_core import cards
-from genre_core.constants import GTZAN_GENRES
+from genre_core.config import GTZAN_GENRES
 from genre_core.models import classical as C
 from genre_core.models import persistence as P
 from genre_core.registry import ModelEntry, ModelNotFoundError, ModelRegistry, default_registry

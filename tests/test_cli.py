@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from genre_core.cli import main
-from genre_core.constants import PROJECT_ROOT
+from genre_core.config import PROJECT_ROOT
 from genre_core.features import FEATURE_NAMES_GTZAN57
 from tests._shared_data import GTZAN_AUDIO, GTZAN_CLIPS, GTZAN_CSV, GTZAN_SPLITS, require
 

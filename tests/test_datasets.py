@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from genre_core.constants import GTZAN_GENRES, SHARED_DATA_DIR
+from genre_core.config import GTZAN_GENRES, SHARED_DATA_DIR
 from genre_core.datasets import (
     check_no_leakage,
     fault_filtered_split,

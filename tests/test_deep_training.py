@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from genre_core.constants import GTZAN_GENRES, SAMPLE_RATE
+from genre_core.config import GTZAN_GENRES, PROJECT_ROOT, SAMPLE_RATE
 from genre_core.synth import STYLES, synth_clip
 from tests._shared_data import GTZAN_AUDIO, GTZAN_CLIPS, require
 
@@ -128,15 +131,43 @@ def test_bad_options_fail_with_a_message(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-def test_cli_constants_match_the_library():
-    from genre_core.training.deep import DEEP_DATASETS
+def test_cli_choices_and_defaults_come_from_the_library():
     from genre_core.models.deep import ARCHITECTURES
-    from genre_core.training.tfrecords import DEFAULT_SEGMENT_SECONDS
-    from train.deep import ARCHITECTURE_NAMES, DATASETS
-    from train.deep import DEFAULT_SEGMENT_SECONDS as CLI_SEGMENT_SECONDS
+    from genre_core.training.configs import DeepTrainingConfig
 
-    assert sorted(ARCHITECTURE_NAMES) == sorted(ARCHITECTURES)
-    assert DATASETS == DEEP_DATASETS and CLI_SEGMENT_SECONDS == DEFAULT_SEGMENT_SECONDS
+    args = _parse(["--model", "crnn", "--dataset", "synthetic"])
+    defaults = DeepTrainingConfig(model="crnn")
+    for name in ("segment_seconds", "epochs", "batch_size", "patience", "pretrained", "shards", "notes"):
+        assert getattr(args, name) == getattr(defaults, name), name
+    parser = argparse.ArgumentParser()
+    from train.deep import add_arguments
+
+    add_arguments(parser)
+    choices = {a.dest: a.choices for a in parser._actions if a.choices}
+    assert sorted(choices["model"]) == sorted(ARCHITECTURES)
+    with pytest.raises(SystemExit):
+        _parse(["--model", "crnn", "--dataset", "synthetic", "--epochs", "0"])  # positive only
+
+
+def test_flags_round_trip_through_the_rebuilt_command():
+    from genre_core.training.configs import DeepTrainingConfig
+    from train.deep import config_from_args
+
+    config = DeepTrainingConfig(model="mobilenet_v2", dataset="gtzan", data_dir="/d", split_dir="/s",
+                                pretrained=False, augment=True, alpha=0.5, learning_rate=1e-3,
+                                notes=["one", "two words"], epochs=3)
+    argv = shlex.split(config.command())
+    assert argv[:4] == ["python", "-m", "train", "deep"] and "--synthetic-per-style" not in argv
+    assert config_from_args(_parse(argv[4:])) == config
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys; from train.__main__ import build_parser; build_parser('deep').format_help(); "
+            "build_parser('transfer').format_help(); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PROJECT_ROOT)
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +184,8 @@ def gtzan_split_dir(tmp_path_factory):
 @pytest.mark.slow  # trains a model
 @pytest.mark.parametrize("model", ["cnn1d_raw", "mfcc_dense", "mobilenet_v2", "crnn", "parallel_cnn_rnn"])
 def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_split_dir, model):
-    from genre_core.training.deep import DeepTrainingConfig, train_deep
+    from genre_core.training.configs import DeepTrainingConfig
+    from genre_core.training.deep import train_deep
     from genre_core.models.deep_predictor import load_predictor
 
     config = DeepTrainingConfig(
@@ -180,7 +212,8 @@ def test_every_architecture_trains_a_step_on_real_gtzan_clips(tmp_path, gtzan_sp
 def test_tfrecords_are_reused_only_when_they_fit(tmp_path):
     from dataclasses import replace
 
-    from genre_core.training.deep import DeepTrainingConfig, prepare_tfrecords
+    from genre_core.training.configs import DeepTrainingConfig
+    from genre_core.training.deep import prepare_tfrecords
 
     config = DeepTrainingConfig(model="mfcc_dense", synthetic_per_style=3, synthetic_duration=3.0,
                                 tfrecords=str(tmp_path / "shared"), logdir=str(tmp_path / "logs"))

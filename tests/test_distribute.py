@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from genre_core.constants import PROJECT_ROOT
+from genre_core.config import PROJECT_ROOT
 from genre_core.training.distribute import choose_strategy_kind, global_batch_size
 
 TF_CONFIG = json.dumps({"cluster": {"worker": ["host1:2222", "host2:2222"]}, "task": {"type": "worker", "index": 0}})

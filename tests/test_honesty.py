@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core import plots
 from genre_core.app import honesty
-from genre_core.constants import PROJECT_ROOT
+from genre_core.config import PROJECT_ROOT
 from genre_core.live import PredictionHistory
 from genre_core.training import fingerprints as fp
 from tests._shared_data import FMA_SMALL, GTZAN_AUDIO, GTZAN_CLIPS, GTZAN_CSV, require

@@ -20,7 +20,7 @@ import soundfile as sf
 from genre_core import cards
 from genre_core.audio import SUPPORTED_EXTENSIONS, AudioError, load_audio
 from genre_core.cli import main
-from genre_core.constants import MODELS_DIR
+from genre_core.config import MODELS_DIR
 from genre_core.errors import GenreLabError, ModelLoadError, UntrustedModelError, UsageError
 from genre_core.models import classical as C
 from genre_core.models import persistence as P

@@ -106,7 +106,7 @@ def test_invalid_arguments():
 
 def test_live_bars_show_top_genre_tags_for_a_tagger():
     from genre_core.app.tagger_views import live_bars
-    from genre_core.constants import GTZAN_GENRES
+    from genre_core.config import GTZAN_GENRES
     from genre_core.tags import MSD_TAGS
 
     def tagger(probs):

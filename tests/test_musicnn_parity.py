@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genre_core.constants import MODELS_DIR
+from genre_core.config import MODELS_DIR
 from tests._shared_data import FMA_SMALL, GTZAN_AUDIO, require
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from genre_core.audio import SUPPORTED_EXTENSIONS
-from genre_core.constants import PROJECT_ROOT
+from genre_core.config import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "app.py")
 LAB = "pages/spectrogram_lab.py"

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core import plots
 from genre_core.app import spectro_views as sv
-from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE
+from genre_core.config import PROJECT_ROOT, SAMPLE_RATE
 from genre_core.session import example_clip, excerpt
 
 APP = str(PROJECT_ROOT / "app.py")

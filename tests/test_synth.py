@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from genre_core.audio import load_audio, write_wav_bytes
-from genre_core.constants import PROJECT_ROOT
+from genre_core.config import PROJECT_ROOT
 from genre_core.synth import (
     STYLES,
     SynthTrack,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genre_core import tags
-from genre_core.constants import FMA_SMALL_GENRES, GTZAN_GENRES
+from genre_core.config import FMA_SMALL_GENRES, GTZAN_GENRES
 
 
 def test_vocabularies_are_musicnns():

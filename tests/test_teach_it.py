@@ -16,7 +16,7 @@ from genre_core.app.teach import (
     train_head,
     validate_examples,
 )
-from genre_core.constants import PROJECT_ROOT
+from genre_core.config import PROJECT_ROOT
 from genre_core.errors import UsageError
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -130,7 +130,7 @@ def _tagger():
 @pytest.mark.slow
 def test_real_tagger_tells_a_kick_drum_from_a_whistle():
     from genre_core.app.teach import embed_clip
-    from genre_core.constants import SAMPLE_RATE
+    from genre_core.config import SAMPLE_RATE
     from genre_core.teaching_sounds import teaching_sound
 
     tagger = _tagger()

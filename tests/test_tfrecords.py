@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genre_core.constants import FMA_SMALL_GENRES, SAMPLE_RATE
+from genre_core.config import FMA_SMALL_GENRES, SAMPLE_RATE
 from genre_core.features import deep_input, deep_input_shape
 from genre_core.synth import STYLES, render_track, synth_tracks
 from genre_core.training.tfrecords import (

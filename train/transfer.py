@@ -16,49 +16,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import MISSING, Field
-from typing import Any
 
+from genre_core.training.configs import TransferConfig, cli_fields
 
-def _argument(option: Field) -> tuple[str, dict[str, Any]]:
-    """The flag and ``add_argument`` keywords of one config field (its default, type and help)."""
-    flag = "--" + option.name.replace("_", "-")
-    kwargs: dict[str, Any] = {"help": option.metadata["help"]}
-    if "choices" in option.metadata:
-        kwargs["choices"] = option.metadata["choices"]
-    if option.default is MISSING:
-        kwargs["required"] = True
-        kwargs["type"] = option.metadata.get("type", str)
-        return flag, kwargs
-    default = option.default
-    kwargs["default"] = default
-    if isinstance(default, bool):
-        kwargs["action"] = argparse.BooleanOptionalAction
-    elif isinstance(default, tuple):
-        kwargs.update(nargs="+", type=type(default[0]), metavar=option.name.upper().removesuffix("_GRID"))
-    else:
-        kwargs["type"] = option.metadata.get("type", type(default))
-    if "action" not in kwargs:
-        kwargs["help"] += " (default: %(default)s)"
-    return flag, kwargs
+from ._flags import add_config_arguments, config_values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One option per :class:`genre_core.training.transfer.TransferConfig` field."""
-    from genre_core.training.transfer import config_fields
-
-    for option in config_fields():
-        flag, kwargs = _argument(option)
-        parser.add_argument(flag, **kwargs)
+    """One option per :class:`genre_core.training.configs.TransferConfig` field."""
+    add_config_arguments(parser, cli_fields(TransferConfig))
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and save; print a summary, or one ``error: ...`` line on a bad option or dataset."""
     from genre_core.errors import GenreLabError
-    from genre_core.training.transfer import TransferConfig, config_fields, train_transfer
+    from genre_core.training.transfer import train_transfer
 
-    values = {f.name: getattr(args, f.name) for f in config_fields()}
-    values["c_grid"] = tuple(values["c_grid"])
+    values = config_values(args, cli_fields(TransferConfig))
     config = TransferConfig(**values, command=getattr(args, "command_line", None))
     try:
         card = train_transfer(config)

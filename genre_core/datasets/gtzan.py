@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..constants import GTZAN_GENRES
+from ..config import GTZAN_GENRES
 from .table import make_track_table
 
 #: Tracks of the real corpus that cannot be decoded.

@@ -37,11 +37,9 @@ from sklearn.preprocessing import FunctionTransformer, QuantileTransformer, Stan
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
+from ..config import HOP_SECONDS, WINDOW_SECONDS
 from ..features import FEATURE_NAMES_GTZAN57
 
-#: Analysis windows of the classical models: GTZAN's 30 s clips, hop 15 s.
-WINDOW_SECONDS: float = 30.0
-HOP_SECONDS: float = 15.0
 INPUT_KIND: str = "gtzan57"
 INPUT_KEY: tuple[str, float, float] = (INPUT_KIND, WINDOW_SECONDS, HOP_SECONDS)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..constants import SAMPLE_RATE
+from ..config import SAMPLE_RATE, SEGMENT_SECONDS
 from ..errors import ModelLoadError, UsageError
 from ..features import deep_input_shape, segment_inputs
 from ..windows import resample_to
@@ -50,7 +50,7 @@ class DeepPredictor:
         self.labels = tuple(card["labels"])
         inputs = card.get("input", {})
         self.input_kind = str(inputs.get("kind", spec.input_kind))
-        self.segment_seconds = float(inputs.get("window_seconds", 3.0))
+        self.segment_seconds = float(inputs.get("window_seconds", SEGMENT_SECONDS))
         self.sample_rate = int(inputs.get("sample_rate", SAMPLE_RATE))
         self.input_key = (self.input_kind, self.segment_seconds)
         expected = tuple(deep_input_shape(self.input_kind, self.segment_seconds, self.sample_rate))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..constants import SAMPLE_RATE
+from ..config import SAMPLE_RATE
 from ..errors import ModelLoadError
 from ..features import gtzan57_windows
 from ..windows import resample_to

@@ -24,22 +24,22 @@ import logging
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..constants import MODELS_DIR, SAMPLE_RATE
+from ..config import MODELS_DIR, REAL_DATASETS, SAMPLE_RATE, WINDOW_SECONDS
 from ..errors import UsageError
+from .configs import option
 from ..models.classical import (DENSE, DISPLAY_NAMES, ENSEMBLE, HOP_SECONDS, INPUT_KIND, KERAS_FILE, MODEL_NAMES,
                                 PIPELINE_NAMES, SKOPS_FILE, WINDOW_SECONDS, TunedModel, fit_ensemble, search_space,
                                 transform_name, tune)
 
 logger = logging.getLogger(__name__)
 
-DATASETS: tuple[str, ...] = ("gtzan", "fma", "folder")
 DEFAULT_FOLDS: int = 10
 FAULT_FILTERED: str = "fault_filtered"
 
@@ -57,28 +57,40 @@ class ClassicConfig:
     ['logreg', 'knn']
     """
 
-    data: Path | None = None
-    audio_dir: Path | None = None
-    dataset: str = "folder"
-    metadata: Path | None = None
-    split_dir: Path | None = None
-    source: str = "real"
-    clip_seconds: float = 30.0
-    models: Sequence[str] | None = None
-    quick: bool = False
-    folds: int = DEFAULT_FOLDS
-    cv: bool = True
-    seed: int = 0
-    n_jobs: int = 1
-    out: Path = MODELS_DIR
-    prefix: str | None = None
-    command: str | None = None
+    data: Path | None = option(None, "GTZAN features_30_sec.csv (filename, length, 57 features, label)",
+                               type=Path, exclusive="source", group="data (one of --data or --audio-dir)")
+    audio_dir: Path | None = option(None, "audio corpus to featurise with gtzan57 (see --dataset)", type=Path,
+                                    exclusive="source", group="data (one of --data or --audio-dir)")
+    dataset: str = option("folder", "layout of --audio-dir: gtzan, fma (with --metadata) or folder "
+                          "(one sub-folder per label)", choices=REAL_DATASETS,
+                          group="data (one of --data or --audio-dir)")
+    metadata: Path | None = option(None, "FMA tracks.csv or fma_metadata folder", type=Path,
+                                   group="data (one of --data or --audio-dir)")
+    split_dir: Path | None = option(None, "train.txt/valid.txt/test.txt track lists, e.g. GTZAN's "
+                                    "fault-filtered split", type=Path, group="data (one of --data or --audio-dir)")
+    source: str = option("real", "what the audio is, recorded in the cards", choices=("real", "synthetic"),
+                         group="data (one of --data or --audio-dir)")
+    clip_seconds: float = option(WINDOW_SECONDS, "seconds of each audio file to featurise, like GTZAN's clips",
+                                 group="data (one of --data or --audio-dir)")
+    models: Sequence[str] | None = option(None, f"comma-separated subset of {','.join(MODEL_NAMES)} (default all)",
+                                          group="training")
+    quick: bool = option(False, "one hyperparameter setting per model and 5 dense epochs (smoke test)",
+                         group="training")
+    folds: int = option(DEFAULT_FOLDS, "cross-validation folds (fewer if a label has fewer tracks)", positive=True,
+                        group="training")
+    cv: bool = option(True, "the cross-validation protocol (--no-cv skips it)", group="training")
+    seed: int = option(0, "seed of the folds and the searches", group="training")
+    n_jobs: int = option(1, "parallel fits in the searches", positive=True, group="training")
+    out: Path = option(MODELS_DIR, "models folder", group="output")
+    prefix: str | None = option(None, "model folder prefix (default: gtzan, fma or folder)", type=str,
+                                group="output")
+    command: str | None = field(default=None, metadata={"cli": False})
 
     def __post_init__(self) -> None:
         if (self.data is None) == (self.audio_dir is None):
             raise UsageError("give exactly one of data (a features CSV) and audio_dir (an audio corpus)")
-        if self.dataset not in DATASETS:
-            raise UsageError(f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}")
+        if self.dataset not in REAL_DATASETS:
+            raise UsageError(f"unknown dataset {self.dataset!r}; choose from {', '.join(REAL_DATASETS)}")
         unknown = [n for n in self.models or () if n not in MODEL_NAMES]
         if unknown:
             raise UsageError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODEL_NAMES)}")
@@ -100,7 +112,7 @@ class ClassicConfig:
 
 
 def featurise_tracks(
-    table: pd.DataFrame, clip_seconds: float = 30.0, progress: bool = True
+    table: pd.DataFrame, clip_seconds: float = WINDOW_SECONDS, progress: bool = True
 ) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """GTZAN-57 features of the first ``clip_seconds`` of every track's audio.
 

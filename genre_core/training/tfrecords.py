@@ -38,7 +38,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from ..audio import AudioError, load_audio
-from ..constants import SAMPLE_RATE
+from ..config import SAMPLE_RATE, SEGMENT_SECONDS
 from ..datasets import official_split, stratified_split
 from ..datasets.table import SPLITS
 from ..features import DEEP_INPUT_KINDS, deep_input_shape, segment_inputs
@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_NAME: str = "manifest.json"
 FORMAT_VERSION: int = 1
-DEFAULT_SEGMENT_SECONDS: float = 3.0
 #: Shards per split; a few files let ``num_parallel_reads`` interleave reads.
 DEFAULT_SHARDS: dict[str, int] = {"train": 4, "valid": 1, "test": 1}
 _SHARD_NAME = re.compile(
@@ -187,7 +186,7 @@ def write_tfrecords(
     kinds: Sequence[str],
     *,
     labels: Sequence[str] | None = None,
-    segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+    segment_seconds: float = SEGMENT_SECONDS,
     sample_rate: int = SAMPLE_RATE,
     shards: dict[str, int] | int | None = None,
     audio_loader: Callable[[Any], np.ndarray] | None = None,

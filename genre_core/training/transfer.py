@@ -29,10 +29,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shlex
 import time
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -40,93 +39,18 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import REAL_DATASETS
 from ..errors import GenreLabError, UsageError
+from .configs import HEADS, DeepTrainingConfig, TransferConfig
 
 logger = logging.getLogger(__name__)
 
-#: Datasets ``python -m train transfer`` reads.
-TRANSFER_DATASETS: tuple[str, ...] = ("gtzan", "fma", "folder")
-#: Heads :func:`fit_head` fits.
-HEADS: tuple[str, ...] = ("logreg", "dense")
 #: Name of the embedding feature in the TFRecords (the manifest's only ``kind``).
 EMBEDDING_KIND: str = "embedding"
 #: Bias of classes absent from the training data: softmax gives them exactly 0 in float32.
 ABSENT_CLASS_BIAS: float = -1e4
 #: Batch size for reading the cached embeddings back (reading only: no training here).
 READ_BATCH: int = 512
-
-
-def _option(default: Any, help: str, **argparse: Any) -> Any:
-    """A config field whose metadata carries its command-line help (see ``train/transfer.py``)."""
-    return field(default=default, metadata={"help": help, **argparse})
-
-
-@dataclass
-class TransferConfig:
-    """Everything that defines a transfer-learning run; one field per ``python -m train transfer`` option.
-
-    The defaults are declared here only; ``train/transfer.py`` derives the flags
-    (``data_dir`` → ``--data-dir``) and their help from these fields.
-    """
-
-    dataset: str = field(metadata={"help": "which loader and protocol: GTZAN (fault-filtered split with "
-                                           "--split-dir), FMA (official split) or a folder per label "
-                                           "(stratified split by track)", "choices": TRANSFER_DATASETS})
-    backbone: str = _option("msd_musicnn", "registered tagger whose embeddings the head reads "
-                            "(msd_musicnn, mtt_musicnn, msd_vgg, mtt_vgg)")
-    layer: str | None = _option(None, "embedding layer: penultimate (200) or pooled (1506) for musicnn, "
-                                "pool5 (256) for VGG; default the tagger's first", type=str)
-    data_dir: str | None = _option(None, "GTZAN audio folder, FMA root (fma_metadata/ + fma_small/) "
-                                   "or a folder of <label>/ sub-folders", type=str)
-    split_dir: str | None = _option(None, "folder with train.txt/valid.txt/test.txt (the GTZAN "
-                                    "fault-filtered split)", type=str)
-    metadata: str | None = _option(None, "FMA tracks.csv (or its folder) when not under --data-dir; "
-                                   "--data-dir then holds the audio", type=str)
-    head: str = _option("logreg", "logistic regression (C tuned by grouped CV) or a small dense net",
-                        choices=HEADS)
-    c_grid: tuple[float, ...] = _option((0.001, 0.01, 0.1, 1.0, 10.0),
-                                        "inverse regularisation strengths tried for the logistic regression")
-    cv_folds: int = _option(5, "folds of the grouped (by track) cross-validation that picks C")
-    default_c: float = _option(1.0, "C used when the training data has too few tracks per class to cross-validate")
-    dense_units: int = _option(128, "hidden units of the dense head")
-    dense_dropout: float = _option(0.3, "dropout after the hidden layer of the dense head")
-    epochs: int = _option(200, "most epochs of the dense head (early stopping on held-out training tracks "
-                          "picks the number)")
-    patience: int = _option(15, "early-stopping patience of the dense head")
-    tfrecords: str | None = _option(None, "embedding TFRecord folder (default <logdir>/<name>/embeddings); "
-                                    "reused when its manifest matches", type=str)
-    shards: int = _option(4, "TFRecord shards for the train split")
-    logdir: str = _option("logs", "folder for the cached embeddings")
-    models_dir: str = _option("models", "model folder holding the backbone tagger")
-    out: str = _option("models", "folder to write <name>/model.keras and card.json into")
-    name: str | None = _option(None, "model name (default <dataset>_<backbone>_<head>)", type=str)
-    seed: int = _option(0, "seed of the split (folder datasets), the folds and the dense head")
-    measure_latency: bool = _option(True, "time the saved model on 30 s of audio for the card")
-    command: str | None = field(default=None, metadata={"cli": False})
-
-    @property
-    def run_name(self) -> str:
-        """The model's folder name."""
-        return self.name or f"{self.dataset}_{self.backbone}_{self.head}"
-
-    def command_line(self) -> str:
-        """The command that reproduces this run: the one typed, or one rebuilt from the fields."""
-        if self.command:
-            return self.command
-        parts = ["python", "-m", "train", "transfer"]
-        defaults = {f.name: f.default for f in fields(self)}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not f.metadata.get("cli", True) or value is None or (f.name != "dataset" and value == defaults[f.name]):
-                continue
-            flag = "--" + f.name.replace("_", "-")
-            if isinstance(value, bool):
-                parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
-            elif isinstance(value, (tuple, list)):
-                parts += [flag, *(f"{v:g}" for v in value)]
-            else:
-                parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-        return shlex.join(parts)
 
 
 # --- data --------------------------------------------------------------------------------
@@ -148,11 +72,11 @@ def load_tracks(config: TransferConfig) -> tuple[pd.DataFrame, list[str], dict[s
     UsageError
         For a missing folder, an unknown dataset, or a split that cannot be made.
     """
-    from .deep import DeepTrainingConfig, load_track_table
+    from .deep import load_track_table
     from .tfrecords import assign_splits
 
-    if config.dataset not in TRANSFER_DATASETS:
-        raise UsageError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(TRANSFER_DATASETS)}")
+    if config.dataset not in REAL_DATASETS:
+        raise UsageError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(REAL_DATASETS)}")
     deep_config = DeepTrainingConfig(model="transfer", dataset=config.dataset, data_dir=config.data_dir,
                                      split_dir=config.split_dir, metadata=config.metadata, seed=config.seed)
     try:
@@ -259,7 +183,7 @@ def write_embedding_tfrecords(
     from tqdm.auto import tqdm
 
     from ..audio import AudioError
-    from ..constants import SAMPLE_RATE
+    from ..config import SAMPLE_RATE
     from ..datasets.table import SPLITS
     from .tfrecords import MANIFEST_NAME, _assert_disjoint, _ShardWriter, default_audio_loader, serialize_example
 
@@ -875,9 +799,4 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
         size_bytes=size,
     )
     return ship_card(model_dir, card, load_predictor, config.measure_latency)
-
-
-def config_fields() -> list[Any]:
-    """The dataclass fields that are command-line options, in declaration order."""
-    return [f for f in fields(TransferConfig) if f.metadata.get("cli", True)]
 
