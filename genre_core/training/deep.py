@@ -40,7 +40,7 @@ from .tfrecords import (
     ReadStats,
     assign_splits,
     make_dataset,
-    read_manifest,
+    reusable_manifest,
     table_fingerprint,
     write_tfrecords,
 )
@@ -150,20 +150,11 @@ def prepare_tfrecords(
     table = assign_splits(table, seed=config.seed)
     labels = list(labels) if labels is not None else sorted(table["label"].astype(str).unique())
     fingerprint = table_fingerprint(table, labels, config.segment_seconds, SAMPLE_RATE, config.synthetic_duration)
-    explicit = config.tfrecords is not None
     directory = config.tfrecords or str(Path(config.logdir) / config.run_name / "tfrecords")
-    try:
-        manifest = read_manifest(directory)
-    except FileNotFoundError:
-        manifest = None
+    manifest = reusable_manifest(directory, lambda found: _manifest_fits(found, kind, config, fingerprint),
+                                 explicit=config.tfrecords is not None)
     if manifest is not None:
-        problem = _manifest_fits(manifest, kind, config, fingerprint)
-        if problem is None:
-            logger.info("reusing the TFRecords in %s", directory)
-            return directory, manifest
-        if explicit:
-            raise ValueError(f"cannot use the TFRecords in {directory}: {problem}; featurise into another folder")
-        logger.info("re-featurising %s: %s", directory, problem)
+        return directory, manifest
     manifest = write_tfrecords(
         table, directory, [kind], labels=labels, segment_seconds=config.segment_seconds,
         shards={"train": config.shards, "valid": 1, "test": 1},

@@ -41,6 +41,7 @@ from ..audio import AudioError, load_audio
 from ..config import SAMPLE_RATE, SEGMENT_SECONDS
 from ..datasets import official_split, stratified_split
 from ..datasets.table import SPLITS
+from ..errors import UsageError
 from ..features import DEEP_INPUT_KINDS, deep_input_shape, segment_inputs
 
 logger = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def default_audio_loader(duration: float = 10.0, sample_rate: int = SAMPLE_RATE)
 
 
 @dataclass
-class _ShardWriter:
+class ShardWriter:
     """Writes one split's shards under temporary names, renamed with counts on close."""
 
     directory: str
@@ -252,45 +253,15 @@ def write_tfrecords(
     if isinstance(shards, int) or shards is None:
         shards = {s: (shards if isinstance(shards, int) else DEFAULT_SHARDS[s]) for s in SPLITS}
 
-    tf.io.gfile.makedirs(out_dir)
-    # Stale shards of an earlier run would be read alongside the new ones.
-    for old in tf.io.gfile.glob(_join(out_dir, "*.tfrecord")):
-        tf.io.gfile.remove(old)
     shapes = {kind: list(deep_input_shape(kind, segment_seconds, sample_rate)) for kind in kinds}
-    files: dict[str, list[str]] = {}
-    counts: dict[str, dict[str, int]] = {}
-    track_ids: dict[str, list[str]] = {}
-    skipped: list[dict[str, str]] = []
-    bar = tqdm(total=len(table), desc=f"featurising {'+'.join(kinds)}", unit="track", disable=not progress)
-    for split in SPLITS:
-        rows = table[table["split"] == split]
-        if rows.empty:
-            continue
-        writer = _ShardWriter(out_dir, split, max(1, min(int(shards.get(split, 1)), len(rows))))
-        written_tracks, n_segments = [], 0
-        for k, row in enumerate(rows.to_dict("records")):
-            bar.update(1)
-            try:
-                samples = loader(row)
-                _, inputs = segment_inputs(samples, sample_rate, segment_seconds, kinds)
-            except (AudioError, ValueError) as exc:
-                warnings.warn(f"skipped track {row['track_id']}: {exc}", stacklevel=2)
-                skipped.append({"track_id": str(row["track_id"]), "split": split, "reason": str(exc)})
-                continue
-            shard = k % writer.n_shards
-            for i in range(len(next(iter(inputs.values())))):
-                arrays = {kind: inputs[kind][i] for kind in kinds}
-                writer.write(shard, serialize_example(arrays, label_index[str(row["label"])], row["track_id"], i))
-                n_segments += 1
-            written_tracks.append(str(row["track_id"]))
-        files[split] = writer.close()
-        counts[split] = {"tracks": len(written_tracks), "segments": n_segments, "shards": writer.n_shards}
-        track_ids[split] = written_tracks
-    bar.close()
-    if not any(c["segments"] for c in counts.values()):
-        raise ValueError(f"no track of {len(table)} could be featurised (first problem: "
-                         f"{skipped[0]['reason'] if skipped else 'empty table'})")
-    _assert_disjoint(track_ids)
+
+    def encode(row: dict[str, Any]) -> list[dict[str, np.ndarray]]:
+        _, inputs = segment_inputs(loader(row), sample_rate, segment_seconds, kinds)
+        return [{kind: inputs[kind][i] for kind in kinds} for i in range(len(inputs[kinds[0]]))]
+
+    files, counts, track_ids, skipped = write_split_shards(
+        table, out_dir, shards, encode, label_index, description=f"featurising {'+'.join(kinds)}",
+        progress=progress)
     manifest = {
         "format_version": FORMAT_VERSION,
         "kinds": kinds,
@@ -309,14 +280,95 @@ def write_tfrecords(
         "dataset": dict(dataset_info or {}),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    with tf.io.gfile.GFile(_join(out_dir, MANIFEST_NAME), "w") as f:
-        f.write(json.dumps(manifest, indent=1))
+    write_manifest(out_dir, manifest)
     if skipped:
         logger.warning("skipped %d unreadable track(s) of %d", len(skipped), len(table))
     return manifest
 
 
-def _assert_disjoint(track_ids: dict[str, Iterable[str]]) -> None:
+def write_split_shards(
+    table: pd.DataFrame, out_dir: str, shards: dict[str, int],
+    encode: Callable[[dict[str, Any]], Sequence[dict[str, np.ndarray]]], label_index: dict[str, int],
+    *, description: str, progress: bool = True,
+) -> tuple[dict[str, list[str]], dict[str, dict[str, int]], dict[str, list[str]], list[dict[str, str]]]:
+    """Write every track's records into its split's shards; the one writing loop of deep inputs and embeddings.
+
+    Stale ``*.tfrecord`` files in ``out_dir`` are removed first (they would be
+    read alongside the new ones).  A track whose ``encode`` raises
+    :class:`~genre_core.errors.AudioError` or ``ValueError`` is skipped with a
+    warning and recorded.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Track table with ``track_id``, ``label`` and ``split``.
+    out_dir : str
+    shards : dict split -> int
+        Shards per split, capped at the split's number of tracks.
+    encode : callable
+        ``row -> [{kind: array}, ...]``, one dict per segment (or patch) of the track.
+    label_index : dict
+        Label → class index stored in the records.
+    description : str
+        Label of the progress bar.
+    progress : bool
+
+    Returns
+    -------
+    files, counts, track_ids, skipped
+        The manifest's entries of those names.
+
+    Raises
+    ------
+    ValueError
+        When no track could be encoded, or a track is in two splits.
+    """
+    tf.io.gfile.makedirs(out_dir)
+    for old in tf.io.gfile.glob(_join(out_dir, "*.tfrecord")):
+        tf.io.gfile.remove(old)
+    files: dict[str, list[str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    track_ids: dict[str, list[str]] = {}
+    skipped: list[dict[str, str]] = []
+    bar = tqdm(total=len(table), desc=description, unit="track", disable=not progress)
+    for split in SPLITS:
+        rows = table[table["split"] == split]
+        if rows.empty:
+            continue
+        writer = ShardWriter(out_dir, split, max(1, min(int(shards.get(split, 1)), len(rows))))
+        written_tracks, n_segments = [], 0
+        for k, row in enumerate(rows.to_dict("records")):
+            bar.update(1)
+            try:
+                segments = encode(row)
+            except (AudioError, ValueError) as exc:
+                warnings.warn(f"skipped track {row['track_id']}: {exc}", stacklevel=3)
+                skipped.append({"track_id": str(row["track_id"]), "split": split, "reason": str(exc)})
+                continue
+            for i, arrays in enumerate(segments):
+                writer.write(k % writer.n_shards,
+                             serialize_example(arrays, label_index[str(row["label"])], row["track_id"], i))
+                n_segments += 1
+            written_tracks.append(str(row["track_id"]))
+        files[split] = writer.close()
+        counts[split] = {"tracks": len(written_tracks), "segments": n_segments, "shards": writer.n_shards}
+        track_ids[split] = written_tracks
+    bar.close()
+    if not any(c["segments"] for c in counts.values()):
+        raise ValueError(f"no track of {len(table)} could be read (first problem: "
+                         f"{skipped[0]['reason'] if skipped else 'empty table'})")
+    assert_disjoint(track_ids)
+    return files, counts, track_ids, skipped
+
+
+def write_manifest(out_dir: str, manifest: dict[str, Any]) -> None:
+    """Write ``out_dir/manifest.json`` (local or ``gs://``)."""
+    with tf.io.gfile.GFile(_join(out_dir, MANIFEST_NAME), "w") as f:
+        f.write(json.dumps(manifest, indent=1))
+
+
+def assert_disjoint(track_ids: dict[str, Iterable[str]]) -> None:
+    """Raise ``ValueError`` when a track id is in two splits (segments of one track must not leak)."""
     seen: dict[str, str] = {}
     for split, ids in track_ids.items():
         for track_id in ids:
@@ -340,6 +392,39 @@ def read_manifest(tfrecord_dir: str) -> dict[str, Any]:
 
 
 # --- reading --------------------------------------------------------------------------
+
+
+def reusable_manifest(directory: str, why_not: Callable[[dict[str, Any]], str | None],
+                      explicit: bool) -> dict[str, Any] | None:
+    """The manifest of ``directory`` when its records serve this run, else None (write them anew).
+
+    Parameters
+    ----------
+    directory : str
+        The TFRecord folder; it may not exist yet.
+    why_not : callable
+        ``manifest -> reason`` the records cannot serve this run, or None when they can.
+    explicit : bool
+        The user named the folder (``--tfrecords``): it may be shared, so a
+        mismatch is an error instead of an overwrite.
+
+    Raises
+    ------
+    UsageError
+        When an explicitly named folder holds other records.
+    """
+    try:
+        manifest = read_manifest(directory)
+    except FileNotFoundError:
+        return None
+    problem = why_not(manifest)
+    if problem is None:
+        logger.info("reusing the TFRecords in %s", directory)
+        return manifest
+    if explicit:
+        raise UsageError(f"cannot use the TFRecords in {directory}: {problem}; write into another folder")
+    logger.info("rewriting %s: %s", directory, problem)
+    return None
 
 
 @dataclass

@@ -179,55 +179,27 @@ def write_embedding_tfrecords(
     UsageError
         When no track could be decoded.
     """
-    import tensorflow as tf
-    from tqdm.auto import tqdm
-
-    from ..audio import AudioError
     from ..config import SAMPLE_RATE
-    from ..datasets.table import SPLITS
-    from .tfrecords import MANIFEST_NAME, _assert_disjoint, _ShardWriter, default_audio_loader, serialize_example
+    from .tfrecords import FORMAT_VERSION, default_audio_loader, write_manifest, write_split_shards
 
     labels = list(labels)
     label_index = {label: i for i, label in enumerate(labels)}
     size = tagger.embedding_sizes()[layer]
     input_spec = tagger.card["input"]
     loader = default_audio_loader(sample_rate=SAMPLE_RATE)
-    tf.io.gfile.makedirs(out_dir)
-    for old in tf.io.gfile.glob(out_dir.rstrip("/") + "/*.tfrecord"):
-        tf.io.gfile.remove(old)  # stale shards would be read alongside the new ones
-    files, counts, track_ids, skipped = {}, {}, {}, []
-    bar = tqdm(total=len(table), desc=f"embedding ({tagger.name} {layer})", unit="track", disable=not progress)
-    for split in SPLITS:
-        rows = table[table["split"] == split]
-        if rows.empty:
-            continue
-        writer = _ShardWriter(out_dir, split, max(1, min(shards if split == "train" else 1, len(rows))))
-        written, n_patches = [], 0
-        for k, row in enumerate(rows.to_dict("records")):
-            bar.update(1)
-            try:
-                # Decoded at the app's rate and resampled by the tagger, exactly as at prediction time.
-                embeddings = embed_track(tagger, loader(row), SAMPLE_RATE, layer)
-            except (AudioError, ValueError) as exc:
-                warnings.warn(f"skipped track {row['track_id']}: {exc}", stacklevel=2)
-                skipped.append({"track_id": str(row["track_id"]), "split": split, "reason": str(exc)})
-                continue
-            for i, vector in enumerate(embeddings):
-                record = serialize_example({EMBEDDING_KIND: vector}, label_index[str(row["label"])],
-                                           row["track_id"], i)
-                writer.write(k % writer.n_shards, record)
-                n_patches += 1
-            written.append(str(row["track_id"]))
-        files[split] = writer.close()
-        counts[split] = {"tracks": len(written), "segments": n_patches, "shards": writer.n_shards}
-        track_ids[split] = written
-    bar.close()
-    if not any(c["segments"] for c in counts.values()):
-        first = skipped[0]["reason"] if skipped else "empty table"
-        raise UsageError(f"no track of {len(table)} could be embedded (first problem: {first})")
-    _assert_disjoint(track_ids)
+
+    def encode(row: dict[str, Any]) -> list[dict[str, np.ndarray]]:
+        # Decoded at the app's rate and resampled by the tagger, exactly as at prediction time.
+        return [{EMBEDDING_KIND: vector} for vector in embed_track(tagger, loader(row), SAMPLE_RATE, layer)]
+
+    try:
+        files, counts, track_ids, skipped = write_split_shards(
+            table, out_dir, {"train": shards, "valid": 1, "test": 1}, encode, label_index,
+            description=f"embedding ({tagger.name} {layer})", progress=progress)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     manifest = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "kinds": [EMBEDDING_KIND],
         "shapes": {EMBEDDING_KIND: [int(size)]},
         "dtype": "float32",
@@ -247,8 +219,7 @@ def write_embedding_tfrecords(
         "dataset": dict(dataset_info or {}),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    with tf.io.gfile.GFile(out_dir.rstrip("/") + "/" + MANIFEST_NAME, "w") as f:
-        f.write(json.dumps(manifest, indent=1))
+    write_manifest(out_dir, manifest)
     return manifest
 
 
@@ -268,24 +239,21 @@ def prepare_embeddings(config: TransferConfig, table: pd.DataFrame, labels: Sequ
     UsageError
         When an explicit ``--tfrecords`` folder holds other embeddings (it may be shared).
     """
-    from .tfrecords import read_manifest
+    from .tfrecords import reusable_manifest
 
     input_spec = tagger.card["input"]
     fingerprint = embedding_fingerprint(table, labels, tagger.name, layer, float(input_spec["window_seconds"]),
                                         int(input_spec["sample_rate"]))
     directory = config.tfrecords or str(Path(config.logdir) / config.run_name / "embeddings")
-    try:
-        manifest = read_manifest(directory)
-    except FileNotFoundError:
-        manifest = None
-    if manifest is not None:
+
+    def why_not(manifest: dict[str, Any]) -> str | None:
         if manifest.get("fingerprint") == fingerprint and EMBEDDING_KIND in manifest.get("kinds", []):
-            logger.info("reusing the embeddings in %s", directory)
-            return directory, manifest, True
-        if config.tfrecords is not None:
-            raise UsageError(f"cannot use the TFRecords in {directory}: they hold other tracks, labels, splits, "
-                             "backbone or layer; embed into another folder")
-        logger.info("re-embedding %s: the tracks, backbone or layer changed", directory)
+            return None
+        return "they hold other tracks, labels, splits, backbone or layer"
+
+    manifest = reusable_manifest(directory, why_not, explicit=config.tfrecords is not None)
+    if manifest is not None:
+        return directory, manifest, True
     manifest = write_embedding_tfrecords(table, directory, tagger, layer, labels, shards=config.shards,
                                          dataset_info=info)
     return directory, manifest, False
