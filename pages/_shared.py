@@ -8,6 +8,8 @@ the loaded models live once per process (``st.cache_resource``).
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,8 @@ from genre_core.session import (  # noqa: E402
 )
 
 CLIP_KEY = "clip"
+#: Guards :func:`_prediction_store` (sessions run in threads of one process).
+_STORE_LOCK = threading.Lock()
 ERROR_KEY = "clip_error"
 SHOW_SYNTH_KEY = "show_synthetic"
 
@@ -89,14 +93,49 @@ def wav_for_player(digest: str, _samples: np.ndarray, sample_rate: int) -> bytes
     return write_wav_bytes(_samples, sample_rate)
 
 
+@st.cache_data(max_entries=8, show_spinner="Computing the GTZAN-57 features…")
+def clip_features(digest: str, _samples: np.ndarray, sample_rate: int) -> Any:
+    """The clip's GTZAN-57 window features (:class:`~genre_core.app.shared_inputs.ClipFeatures`).
+
+    One pass per clip serves both the GTZAN models and the training-set check.
+    """
+    from genre_core.app.shared_inputs import clip_gtzan57
+
+    return clip_gtzan57(_samples, sample_rate)
+
+
 @st.cache_data(max_entries=32, show_spinner="Classifying…")
 def clip_predictions(digest: str, model_names: tuple[str, ...], _samples: np.ndarray,
                      sample_rate: int) -> tuple[list[Any], float]:
-    """Every named model's prediction on a clip, and the seconds it took (uncached)."""
+    """Every named model's prediction on a clip, and the seconds it took (uncached).
+
+    Models that read the GTZAN-57 features take them from :func:`clip_features`,
+    which the training-set check has usually computed already.
+    """
+    from genre_core.app.shared_inputs import Gtzan57Capture, predictions_from_features
     from genre_core.predict import predict_samples
 
     predictors = [get_predictor(name) for name in model_names]
+    if all(p.input_key == Gtzan57Capture().input_key for p in predictors):
+        started = time.perf_counter()
+        features = clip_features(digest, _samples, sample_rate)
+        return predictions_from_features(predictors, features), time.perf_counter() - started
     return timed(predict_samples, _samples, sample_rate, predictors)
+
+
+@st.cache_resource(show_spinner=False)
+def _prediction_store() -> dict[tuple[str, str], Any]:
+    """Predictions by (clip digest, model name), shared by every page and session.
+
+    :func:`clip_predictions` caches one result per *set* of models; a page
+    asking for another set (Compare adds taggers to Classify's) would compute
+    the shared ones again.  This store lets it compute only the missing ones.
+    """
+    return {}
+
+
+#: Clips whose predictions :func:`_prediction_store` keeps (the oldest go first).
+STORED_CLIPS = 8
 
 
 def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
@@ -106,18 +145,24 @@ def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[
     so adding the synthetic models, or another page asking for a different set,
     reuses the features already computed for the others.
     """
+    store = _prediction_store()
     groups: dict[Any, list[str]] = {}
     for name in model_names:
-        groups.setdefault(get_predictor(name).input_key, []).append(name)
-    by_name: dict[str, Any] = {}
-    seconds = 0.0
+        if (current.digest, name) not in store:
+            groups.setdefault(get_predictor(name).input_key, []).append(name)
     for names in groups.values():
-        predictions, taken = clip_predictions(
+        predictions, _ = clip_predictions(
             current.digest, tuple(sorted(names)), current.samples, current.sample_rate
         )
-        by_name.update((p.model, p) for p in predictions)
-        seconds += taken
-    return [by_name[name] for name in model_names], seconds
+        with _STORE_LOCK:
+            store.update(((current.digest, p.model), p) for p in predictions)
+            # dicts keep insertion order: drop the clips stored first beyond the limit
+            digests = list(dict.fromkeys(d for d, _ in store))
+            for old in digests[:-STORED_CLIPS]:
+                for key in [k for k in store if k[0] == old]:
+                    del store[key]
+    chosen = [store[(current.digest, name)] for name in model_names]
+    return chosen, float(sum(p.seconds for p in chosen))
 
 
 def predictions_or_stop(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
@@ -317,15 +362,16 @@ def clip_training_check(digest: str, _samples: np.ndarray, sample_rate: int) -> 
 
     Cached by the clip's digest: the GTZAN-57 features are computed once per clip.
     """
-    from genre_core.app.honesty import clip_gtzan57_windows, load_fingerprints, training_overlap
+    from genre_core.app.honesty import load_fingerprints, training_overlap
 
     fingerprints = load_fingerprints(get_registry().entries(real_only=True))
     if not fingerprints:
         from genre_core.app.honesty import OverlapReport
 
         return OverlapReport()
-    windows, features = clip_gtzan57_windows(_samples, sample_rate)
-    return training_overlap(features, fingerprints, windows)
+    # The same pass as the GTZAN models' (clip_features), so an upload computes the features once.
+    found = clip_features(digest, _samples, sample_rate)
+    return training_overlap(found.features, fingerprints, found.windows)
 
 
 def training_overlap_or_none(current: CurrentClip) -> Any:
@@ -384,14 +430,18 @@ PAGE_FILES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _warm(registry: Any) -> None:
+def _warm(registry: Any, ready: Any) -> None:
     """Load the models Classify shows by default and run each once on 4 s of noise.
 
     The first prediction in a process pays for imports, TensorFlow's graph
     tracing and librosa's JIT compilation; done here, a user's first upload
     does not.  Failures are only logged: the page reports them when it runs.
+    ``ready`` (a ``threading.Event``) is set once the default models are warm;
+    the remaining models are loaded after it.
     """
     import logging
+
+    names: list[str] = []
 
     try:
         from genre_core.constants import SAMPLE_RATE
@@ -403,20 +453,39 @@ def _warm(registry: Any) -> None:
         predict_samples(noise, SAMPLE_RATE, predictors)
     except Exception:  # noqa: BLE001 (a warm-up must never take the server down)
         logging.getLogger(__name__).warning("model warm-up failed", exc_info=True)
+    finally:
+        ready.set()
+    try:
+        # Then, with nobody waiting, the models Inside the CNN and Compare load on their first
+        # visit (about 3 s of Keras loading on 2 cores otherwise).
+        registry.load_many([e.name for e in registry.entries() if e.name not in names])
+    except Exception:  # noqa: BLE001
+        logging.getLogger(__name__).warning("loading the other models failed", exc_info=True)
+
+
+class _WarmUp:
+    """The warm-up thread's handle: ``join()`` waits for the default models only."""
+
+    def __init__(self, thread: threading.Thread, ready: threading.Event) -> None:
+        self.thread = thread
+        self.ready = ready
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the default models are loaded and warm (not for the optional ones)."""
+        self.ready.wait(timeout)
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up() -> Any:
+def warm_up() -> _WarmUp:
     """Start, once per server process, a background thread running :func:`_warm`.
 
     Called by :func:`run_app` on the first page view after the server starts;
-    returns the thread (``join()`` waits for the models).
+    ``join()`` on the result waits for the default models.
     """
-    import threading
-
-    thread = threading.Thread(target=_warm, args=(get_registry(),), name="genre-lab-warm-up", daemon=True)
+    ready = threading.Event()
+    thread = threading.Thread(target=_warm, args=(get_registry(), ready), name="genre-lab-warm-up", daemon=True)
     thread.start()
-    return thread
+    return _WarmUp(thread, ready)
 
 
 def run_app() -> None:

@@ -22,6 +22,7 @@ from genre_core.app.tagger_views import (
     MAPPING_NOTE,
     agreement_rows,
     agreement_sentence,
+    default_taggers,
     is_tagger,
     mapped_matrix,
     tagger_table,
@@ -141,8 +142,17 @@ if current is None:
     st.info("Load a clip in the sidebar to see where the models agree on it.", icon=":material/arrow_back:")
     st.stop()
 training_flag(current)
+all_taggers = [e for e in entries if is_tagger(e.card)]
+# Default: the taggers Classify shows, whose predictions are then already cached; running every
+# tagger over a 5-minute song would take several seconds, so the others are the user's choice.
+clip_taggers = st.multiselect(
+    "Pretrained taggers on this clip", [e.name for e in all_taggers], default=default_taggers(all_taggers),
+    key="compare_clip_taggers", format_func=lambda n: display_name(cards[n], n),
+    help="The genre models are always compared; add taggers to see their tags mapped to genres.",
+) if all_taggers else []
 include_synthetic = st.toggle("Include the synthetic demo models", key="compare_show_synthetic")
-chosen = [e for e in entries if e.is_real_data or include_synthetic]
+chosen = [e for e in entries if (e.is_real_data and not is_tagger(e.card)) or e.name in clip_taggers
+          or (include_synthetic and not e.is_real_data)]
 if not chosen:
     st.info("Only synthetic demo models are installed: switch on the toggle above to compare them on this clip.")
     st.stop()
