@@ -10,10 +10,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
 from genre_core.training.evaluate import (
-    cross_validate_model,
     cross_validate_models,
     evaluate,
-    holdout_evaluate,
+    holdout_evaluate_models,
     vote_tracks,
 )
 from genre_core.predict import Prediction, predict_samples, soft_vote
@@ -81,15 +80,16 @@ def test_cross_validation_pools_out_of_fold_predictions(blobs):
     assert len(results["lr"]["fold_accuracy"]) == 5
     assert results["lr"]["accuracy"] == pytest.approx(np.mean(results["lr"]["fold_accuracy"]))
     assert sum(map(sum, results["lr"]["confusion_matrix"])) == 90
-    single = cross_validate_model(lambda Xt, yt: LogisticRegression().fit(Xt, yt), X, y, folds, ["x", "y", "z"])
-    assert single["accuracy"] == results["lr"]["accuracy"]
+    # A bare estimator (not a dict) is reported under the name "model".
+    single = cross_validate_models(lambda Xt, yt: LogisticRegression().fit(Xt, yt), X, y, folds, ["x", "y", "z"])
+    assert single["model"]["accuracy"] == results["lr"]["accuracy"]
 
 
 def test_holdout_evaluate_scores_only_the_test_rows(blobs):
     X, y = blobs
     train, test = np.arange(0, 90, 2), np.arange(1, 90, 2)
-    result = holdout_evaluate(lambda Xt, yt: LogisticRegression().fit(Xt, yt), X[train], y[train], X[test],
-                              y[test], ["x", "y", "z"])
+    result = holdout_evaluate_models(lambda Xt, yt: LogisticRegression().fit(Xt, yt), X[train], y[train],
+                                     X[test], y[test], ["x", "y", "z"])["model"]
     model = LogisticRegression().fit(X[train], y[train])
     assert result["accuracy"] == pytest.approx(np.mean(model.predict(X[test]) == y[test]))
     assert result["n"] == 45

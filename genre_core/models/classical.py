@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -330,7 +330,7 @@ def fit_ensemble(
         scored = []
         for w in candidates:
             probs = np.tensordot(np.asarray(w, dtype=float), oof, axes=1) / sum(w)
-            accuracy = float(np.mean(classes[probs.argmax(axis=1)] == y))
+            accuracy = float(accuracy_score(y, classes[probs.argmax(axis=1)]))
             scored.append((accuracy, -log_loss(y, np.clip(probs, 1e-12, 1.0), labels=classes), w))
         score, _, weights = max(scored, key=lambda s: (s[0], s[1]))
     members = [(n, clone(tuned[n].estimator)) for n, w in zip(names, weights) if w]

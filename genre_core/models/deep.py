@@ -49,6 +49,9 @@ class ArchitectureSpec:
         True when the model outputs logits rather than probabilities.
     description : str
         One sentence for model cards and the UI.
+    imagenet_base : bool
+        Built on a Keras application whose ImageNet weights are optional:
+        ``build`` then takes ``weights``, ``alpha`` and ``fine_tune_from``.
     """
 
     name: str
@@ -58,6 +61,7 @@ class ArchitectureSpec:
     optimizer: str
     outputs_logits: bool
     description: str
+    imagenet_base: bool = False
 
 
 def _check_shape(name: str, input_shape: tuple[int, ...], rank: int, last: int | None = None) -> tuple[int, ...]:
@@ -352,6 +356,7 @@ ARCHITECTURES: dict[str, ArchitectureSpec] = {
                 "MobileNetV2 (Sandler et al., CVPR 2018) pretrained on ImageNet and transferred to "
                 "mel-spectrogram images, as in transfer-learning studies of spectrogram classification."
             ),
+            imagenet_base=True,
         ),
         ArchitectureSpec(
             name="crnn",

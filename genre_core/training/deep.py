@@ -24,6 +24,7 @@ import math
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -52,7 +53,6 @@ SYNTHETIC_NOTE: str = (
     "rendered from code), not on real music. Its labels are those synthetic styles, and its accuracy says "
     "nothing about real genres."
 )
-_MOBILENET = "mobilenet_v2"
 
 
 # --- data --------------------------------------------------------------------------------
@@ -268,11 +268,55 @@ def evaluate_segments_and_tracks(
 # --- the run -----------------------------------------------------------------------------
 
 
-def _architecture_kwargs(config: DeepTrainingConfig) -> dict[str, Any]:
-    if config.model != _MOBILENET:
-        return {}
-    return {"weights": "imagenet" if config.pretrained else None, "alpha": config.alpha,
-            "fine_tune_from": config.fine_tune_from}
+@dataclass
+class BaseNetworkSetup:
+    """What a run does for an architecture built on an ImageNet base (nothing for the others).
+
+    The one place that reads ``--no-pretrained``, ``--alpha`` and
+    ``--fine-tune-from``: the build arguments, the batch-norm adaptation after
+    building from scratch, and what the card says about it.
+
+    Attributes
+    ----------
+    build_kwargs : dict
+        Extra arguments of the architecture's ``build``.
+    hyperparameters : dict
+        Entries for the card's ``hyperparameters``.
+    notes : list of str
+        Lines for the card's ``notes``.
+    description_suffix : str
+        Appended to the architecture's description.
+    """
+
+    build_kwargs: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    description_suffix: str = ""
+    from_scratch: bool = False
+
+    def after_build(self, model: keras.Model) -> None:
+        """Lower the batch-norm momentum of a base trained from scratch (see :func:`adapt_batch_norm`)."""
+        if self.from_scratch:
+            changed = adapt_batch_norm(model, SCRATCH_BN_MOMENTUM)
+            self.hyperparameters["batch_norm_momentum"] = SCRATCH_BN_MOMENTUM if changed else None
+
+
+def base_network_setup(config: DeepTrainingConfig, spec: ArchitectureSpec) -> BaseNetworkSetup:
+    """The :class:`BaseNetworkSetup` of this run's architecture (empty unless it has an ImageNet base)."""
+    if not spec.imagenet_base:
+        return BaseNetworkSetup()
+    scratch = not config.pretrained
+    return BaseNetworkSetup(
+        build_kwargs={"weights": None if scratch else "imagenet", "alpha": config.alpha,
+                      "fine_tune_from": config.fine_tune_from},
+        hyperparameters={"pretrained": config.pretrained, "alpha": config.alpha,
+                         "fine_tune_from": config.fine_tune_from, "batch_norm_momentum": None},
+        notes=[f"{spec.name} (alpha {config.alpha:g}) trained from random initialisation, without ImageNet "
+               "weights (--no-pretrained)."] if scratch else [],
+        description_suffix=" This model was trained from random initialisation, without ImageNet weights."
+        if scratch else "",
+        from_scratch=scratch,
+    )
 
 
 #: Batch-norm momentum for MobileNetV2 trained from scratch (Keras's default is 0.999).
@@ -303,20 +347,12 @@ def _resume_point(backup_dir: Path) -> int:
     return int(json.loads(metadata.read_text()).get("epoch", 0))
 
 
-def _description(config: DeepTrainingConfig, spec) -> str:
-    if config.model == _MOBILENET and not config.pretrained:
-        return spec.description + " This model was trained from random initialisation, without ImageNet weights."
-    return spec.description
-
-
 def _card_notes(config: DeepTrainingConfig, info: dict[str, Any], stats: list[ReadStats],
-                manifest: dict[str, Any]) -> list[str]:
+                manifest: dict[str, Any], base: BaseNetworkSetup) -> list[str]:
     notes = []
     if info.get("source") == "synthetic":
         notes.append(SYNTHETIC_NOTE)
-    if config.model == _MOBILENET and not config.pretrained:
-        notes.append(f"MobileNetV2 (alpha {config.alpha:g}) trained from random initialisation, "
-                     "without ImageNet weights (--no-pretrained).")
+    notes.extend(base.notes)
     corrupt = sum(s.n_corrupt for s in stats)
     if corrupt:
         notes.append(f"{corrupt} corrupt TFRecord record(s) were skipped.")
@@ -354,6 +390,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     from .shipping import ship_card
 
     spec = get_spec(config.model)
+    base = base_network_setup(config, spec)
     kind = spec.input_kind
     run_dir = Path(config.logdir) / config.run_name
     backup_dir, history_csv = run_dir / "backup", run_dir / "history.csv"
@@ -387,11 +424,8 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         stats.append(test_stats)
 
     with strategy.scope():
-        model = build_model(config.model, tuple(manifest["shapes"][kind]), len(labels),
-                            **_architecture_kwargs(config))
-        bn_momentum = None
-        if config.model == _MOBILENET and not config.pretrained:
-            bn_momentum = SCRATCH_BN_MOMENTUM if adapt_batch_norm(model, SCRATCH_BN_MOMENTUM) else None
+        model = build_model(config.model, tuple(manifest["shapes"][kind]), len(labels), **base.build_kwargs)
+        base.after_build(model)
         compile_model(model, spec, config.learning_rate)
 
     monitor = "val_loss" if valid_ds is not None else "loss"
@@ -431,7 +465,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         architecture=config.model,
         framework="keras",
         artifact=artifact.name,
-        description=_description(config, spec),
+        description=spec.description + base.description_suffix,
         data={
             "dataset": info.get("dataset", config.dataset),
             "source": info.get("source", "real"),
@@ -467,9 +501,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
             "steps_per_epoch": config.steps_per_epoch,
             "seed": config.seed,
             "n_parameters": int(model.count_params()),
-            **({"pretrained": config.pretrained, "alpha": config.alpha, "fine_tune_from": config.fine_tune_from,
-                "batch_norm_momentum": bn_momentum}
-               if config.model == _MOBILENET else {}),
+            **base.hyperparameters,
         },
         training={
             "strategy": strategy_name(strategy),
@@ -483,7 +515,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         library_versions=library_versions(),
         command=config.command(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        notes=_card_notes(config, info, stats, manifest),
+        notes=_card_notes(config, info, stats, manifest, base),
         size_bytes=size,
     )
     return ship_card(model_dir, card, load_predictor, config.measure_latency)

@@ -89,13 +89,6 @@ def _as_dict(fitted: Any) -> dict[str, Any]:
     return dict(fitted) if isinstance(fitted, Mapping) else {"model": fitted}
 
 
-def _only_model(results: dict[str, dict[str, Any]], plural: str) -> dict[str, Any]:
-    """The metrics of a single-model protocol run; several models belong to ``plural``."""
-    if len(results) != 1:
-        raise ValueError(f"fit returned {len(results)} models; use {plural}")
-    return next(iter(results.values()))
-
-
 def cross_validate_models(
     fit: FitFunction,
     X: np.ndarray,
@@ -152,18 +145,6 @@ def cross_validate_models(
     return results
 
 
-def cross_validate_model(
-    fit: FitFunction,
-    X: np.ndarray,
-    y: Sequence[str],
-    folds: Sequence[tuple[np.ndarray, np.ndarray]],
-    labels: Sequence[str],
-    progress: bool = False,
-) -> dict[str, Any]:
-    """k-fold protocol for one model: :func:`cross_validate_models` for a single estimator."""
-    return _only_model(cross_validate_models(fit, X, y, folds, labels, progress), "cross_validate_models")
-
-
 def holdout_evaluate_models(
     fit: FitFunction,
     X_train: np.ndarray,
@@ -183,20 +164,6 @@ def holdout_evaluate_models(
     y_test = np.asarray(y_test, dtype=object).astype(str)
     X_test = np.asarray(X_test)
     return {name: evaluate(y_test, predict_labels(model, X_test), labels) for name, model in fitted.items()}
-
-
-def holdout_evaluate(
-    fit: FitFunction,
-    X_train: np.ndarray,
-    y_train: Sequence[str],
-    X_test: np.ndarray,
-    y_test: Sequence[str],
-    labels: Sequence[str],
-) -> dict[str, Any]:
-    """Hold-out protocol for one model; see :func:`holdout_evaluate_models`."""
-    return _only_model(
-        holdout_evaluate_models(fit, X_train, y_train, X_test, y_test, labels), "holdout_evaluate_models"
-    )
 
 
 def vote_tracks(track_ids: Sequence[Any], segment_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -417,10 +417,7 @@ def fit_logistic_head(X: np.ndarray, y: Sequence[str], track_ids: Sequence[str],
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=object).astype(str)
-    groups = np.asarray(track_ids, dtype=object).astype(str)
-    _check_training_data(X, y, labels)
+    X, y, groups = _training_data(X, y, track_ids, labels)
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=float(default_c), max_iter=2000))
     folds = grouped_folds(y, groups, cv_folds, seed)
     search: dict[str, Any] = {"method": "not tuned: some class has fewer than 2 training tracks", "C": default_c}
@@ -440,7 +437,18 @@ def fit_logistic_head(X: np.ndarray, y: Sequence[str], track_ids: Sequence[str],
                       hyperparameters, pipeline)
 
 
-def _check_training_data(X: np.ndarray, y: np.ndarray, labels: Sequence[str]) -> None:
+def _training_data(X: np.ndarray, y: Sequence[str], track_ids: Sequence[str],
+                   labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A head's training patches as float32 embeddings, str labels and str track groups, checked.
+
+    Raises
+    ------
+    UsageError
+        For a shape mismatch, fewer than two classes, or a label outside ``labels``.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y, dtype=object).astype(str)
+    groups = np.asarray(track_ids, dtype=object).astype(str)
     if X.ndim != 2 or len(X) != len(y) or len(X) == 0:
         raise UsageError(f"need a 2-D array of training embeddings with one label each, got {X.shape} and {len(y)}")
     classes = set(y)
@@ -449,6 +457,7 @@ def _check_training_data(X: np.ndarray, y: np.ndarray, labels: Sequence[str]) ->
     unknown = sorted(classes - set(map(str, labels)))
     if unknown:
         raise UsageError(f"training label(s) {unknown} are not in the label list {list(labels)}")
+    return X, y, groups
 
 
 def logistic_weights(pipeline: Any, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -515,10 +524,7 @@ def fit_dense_head(X: np.ndarray, y: Sequence[str], track_ids: Sequence[str], la
     import keras
     from sklearn.model_selection import GroupShuffleSplit
 
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=object).astype(str)
-    groups = np.asarray(track_ids, dtype=object).astype(str)
-    _check_training_data(X, y, labels)
+    X, y, groups = _training_data(X, y, track_ids, labels)
     index = {label: i for i, label in enumerate(map(str, labels))}
     targets = np.array([index[v] for v in y], dtype=np.int32)
 
