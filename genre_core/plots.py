@@ -399,7 +399,8 @@ def spectrogram_figure(
     Returns
     -------
     go.Figure
-        One ``Heatmap``; arrays larger than the display limits are block-averaged.
+        One ``Heatmap``; arrays larger than the display limits (at most ``height`` rows and
+        ``MAX_HEATMAP_COLS`` columns) are block-averaged.
     """
     z = np.asarray(S, dtype=np.float32)
     if z.ndim != 2:
@@ -409,7 +410,10 @@ def spectrogram_figure(
         raise ValueError(f"{len(y)} y values for {z.shape[0]} rows")
     if log_y and y[0] <= 0:
         z, y = z[1:], y[1:]
-    z, row_step, col_step = _block_reduce(z, MAX_HEATMAP_ROWS, MAX_HEATMAP_COLS)
+    # No more rows than the figure has pixels in height: finer rows cannot be seen, and each costs
+    # payload and drawing time in the browser (a 2048-point STFT has 1025 rows).
+    max_rows = min(MAX_HEATMAP_ROWS, max(64, int(height)))
+    z, row_step, col_step = _block_reduce(z, max_rows, MAX_HEATMAP_COLS)
     y = y[: z.shape[0] * row_step].reshape(z.shape[0], row_step).mean(axis=1)
     times = t0 + (np.arange(z.shape[1]) * col_step + (col_step - 1) / 2) * hop_length / float(sample_rate)
     fig = go.Figure(

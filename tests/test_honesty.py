@@ -393,3 +393,42 @@ def test_live_preselects_best_models_and_states_window(registry):
     assert "gtzan_knn" not in chosen and "gtzan_dense" not in chosen
     assert chosen == honesty.live_defaults(registry.entries(real_only=True), 10)
     assert "last 10 s" in _texts(at, "caption")
+
+
+# --- one GTZAN-57 pass shared by the models and the training-set check -------------------------------
+
+
+def test_shared_features_give_the_same_predictions_as_predict_samples():
+    """Models fed the shared feature pass predict exactly what predict_samples gives them (150 s: chunked)."""
+    from genre_core.app.shared_inputs import Gtzan57Capture, clip_gtzan57, predictions_from_features
+    from genre_core.predict import predict_samples
+    from genre_core.registry import default_registry
+
+    registry = default_registry()
+    capture_key = Gtzan57Capture().input_key
+    models, _ = registry.load_many([e.name for e in registry.entries(real_only=True)])
+    models = [m for m in models if m.input_key == capture_key]
+    if not models:
+        pytest.skip("no GTZAN-57 model in models/")
+    rng = np.random.default_rng(3)
+    y = (0.1 * rng.normal(size=int(150 * 22050))).astype(np.float32)
+    expected = predict_samples(y, 22050, models)
+    shared = clip_gtzan57(y, 22050)
+    got = predictions_from_features(models, shared)
+    assert shared.features.shape == (len(shared.windows), 57)
+    for e, g in zip(expected, got):
+        assert g.model == e.model and g.labels == e.labels
+        np.testing.assert_allclose(np.asarray(g.windows), np.asarray(e.windows))
+        np.testing.assert_allclose(g.window_probabilities, e.window_probabilities, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(g.probabilities, e.probabilities, rtol=1e-6, atol=1e-9)
+
+
+def test_shared_features_refuse_a_model_with_another_input():
+    from genre_core.app.shared_inputs import ClipFeatures, predictions_from_features
+    from genre_core.errors import UsageError
+
+    other = SimpleNamespace(name="cnn", input_key=("mel", 3.0), labels=("a", "b"),
+                            predict_inputs=lambda x: np.full((len(x), 2), 0.5))
+    features = ClipFeatures(("gtzan57", 30.0, 15.0), [(0.0, 30.0)], np.zeros((1, 57)), 0.1)
+    with pytest.raises(UsageError):
+        predictions_from_features([other], features)

@@ -235,3 +235,12 @@ def test_kernel_figures_keep_the_weights_and_their_sign():
     curves = plots.kernel_curves_figure(kernels[:, :, 0], [10, 3, 7, 0])
     assert [t.name for t in curves.data] == ["filter 10", "filter 3", "filter 7", "filter 0"]
     np.testing.assert_allclose(np.asarray(curves.data[0].x)[-1], 6 * 16.0)
+
+
+def test_spectrogram_figure_rows_at_most_its_height():
+    """A 1025-row STFT in a 320 px figure keeps at most 320 rows (block means of whole bins)."""
+    S = np.arange(1025 * 40, dtype=np.float32).reshape(1025, 40)
+    fig = plots.spectrogram_figure(S, 22050, 512, y_values=np.linspace(0, 11025, 1025), height=320)
+    z = np.asarray(fig.data[0].z)
+    assert 200 <= z.shape[0] <= 320 and z.shape[1] == 40
+    np.testing.assert_allclose(z[0], S[:4].mean(axis=0))
