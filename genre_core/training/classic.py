@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import MODELS_DIR, REAL_DATASETS, SAMPLE_RATE, WINDOW_SECONDS
+from ..config import DATASETS, MODELS_DIR, REAL_DATASETS, SAMPLE_RATE, WINDOW_SECONDS
 from ..errors import UsageError
 from .configs import option
 from ..models.classical import (DENSE, DISPLAY_NAMES, ENSEMBLE, HOP_SECONDS, INPUT_KIND, KERAS_FILE, MODEL_NAMES,
@@ -159,7 +159,7 @@ def _audio_table(config: ClassicConfig) -> pd.DataFrame:
         if config.metadata is None:
             raise ValueError("--dataset fma needs --metadata (tracks.csv or the fma_metadata folder)")
         kwargs = {"metadata": config.metadata, "audio_dir": config.audio_dir}
-    return load_dataset(config.dataset, config.audio_dir, **kwargs)
+    return load_dataset(DATASETS[config.dataset].loader, config.audio_dir, **kwargs)
 
 
 def load_training_data(config: ClassicConfig) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any], list[str]]:

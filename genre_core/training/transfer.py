@@ -41,7 +41,7 @@ import pandas as pd
 
 from ..config import REAL_DATASETS
 from ..errors import GenreLabError, UsageError
-from .configs import HEADS, DeepTrainingConfig, TransferConfig
+from .configs import HEADS, TransferConfig
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def protocol_prefix(config: TransferConfig) -> str:
 def load_tracks(config: TransferConfig) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
     """The dataset's track table with a ``split`` column, its label order and a description.
 
-    Uses :func:`genre_core.training.deep.load_track_table`, so GTZAN, FMA and
+    Uses :func:`genre_core.training.tracks.load_training_tracks`, so GTZAN, FMA and
     folders are read exactly as for the deep models.
 
     Raises
@@ -72,15 +72,14 @@ def load_tracks(config: TransferConfig) -> tuple[pd.DataFrame, list[str], dict[s
     UsageError
         For a missing folder, an unknown dataset, or a split that cannot be made.
     """
-    from .deep import load_track_table
     from .tfrecords import assign_splits
+    from .tracks import load_training_tracks
 
     if config.dataset not in REAL_DATASETS:
         raise UsageError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(REAL_DATASETS)}")
-    deep_config = DeepTrainingConfig(model="transfer", dataset=config.dataset, data_dir=config.data_dir,
-                                     split_dir=config.split_dir, metadata=config.metadata, seed=config.seed)
     try:
-        table, labels, info = load_track_table(deep_config)
+        table, labels, info = load_training_tracks(config.dataset, config.data_dir, split_dir=config.split_dir,
+                                                   metadata=config.metadata, seed=config.seed)
         table = assign_splits(table, seed=config.seed)
     except GenreLabError:
         raise
