@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cards import CARD_FILE, CardError, label_set_name, read_card
+from .cards import CARD_FILE, CardError, read_card
 from .config import MODELS_DIR
 from .errors import GenreLabError, ModelLoadError, ModelNotFoundError
 from .models.base import Predictor
@@ -49,10 +49,9 @@ class ModelEntry:
 
     @property
     def label_set(self) -> str:
-        """Name of the label list (``gtzan10``, ``synth7``, ...)."""
-        data = self.card.get("data") or {}
-        value = data.get("label_set")
-        return str(value) if isinstance(value, str) and value else label_set_name(self.card["labels"])
+        """Name of the label list (``gtzan10``, ``synth7``, ...): the card's, required and checked by
+        :func:`genre_core.cards.validate_card` (``card_template`` names a list with ``label_set_name``)."""
+        return str(self.card["data"]["label_set"])
 
     @property
     def shown_by_default(self) -> bool:

@@ -344,7 +344,7 @@ def ship_model(
     info: dict[str, Any], n_tracks: int, notes: list[str], protocols: dict[str, str], config: ClassicConfig,
 ) -> dict[str, Any]:
     """Save one trained model and its card; returns the card."""
-    from ..cards import card_template, label_set_name
+    from ..cards import card_template
     from ..features import FEATURE_NAMES_GTZAN57
     from ..models.feature_predictor import load_predictor
     from ..models.persistence import save_sklearn
@@ -365,7 +365,7 @@ def ship_model(
         architecture=_architecture(name, tuned.params),
         framework="keras" if name == DENSE else "sklearn",
         artifact=artifact,
-        data={**info, "n_tracks": int(n_tracks), "label_set": label_set_name(labels),
+        data={**info, "n_tracks": int(n_tracks), "label_set": list(labels),
               "trained_on": f"all {n_tracks} tracks (the shipped model); the metrics come from the protocols"},
         input={"kind": INPUT_KIND, "window_seconds": WINDOW_SECONDS, "hop_seconds": HOP_SECONDS,
                "sample_rate": SAMPLE_RATE, "shape": [len(FEATURE_NAMES_GTZAN57)],
