@@ -39,7 +39,7 @@ def test_musicnn_backend_interleaves_max_and_mean():
     model = build("musicnn")
     probe = keras.Model(model.inputs, [model.get_layer("midend").output, model.get_layer("pooled").output])
     x = np.random.default_rng(1).random((1, MUSICNN_PATCH_FRAMES, 96)).astype(np.float32)
-    features, pooled = (np.asarray(t)[0] for t in probe(x))
+    features, pooled = (np.asarray(t)[0] for t in probe([x]))
     np.testing.assert_allclose(pooled[0::2], features.max(axis=0), rtol=1e-5)
     np.testing.assert_allclose(pooled[1::2], features.mean(axis=0), rtol=1e-4, atol=1e-6)
 
