@@ -25,7 +25,6 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -322,7 +321,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
     # The strategy first: splitting the CPU into replicas must precede any TensorFlow work.
     strategy = select_strategy(config.tpu, config.cpu_replicas)
 
-    from ..cards import card_template, library_versions
+    from ..cards import card_template
     from ..models.deep import build_model, compile_model, get_spec
     from ..models.deep_predictor import load_predictor
     from ..models.persistence import save_keras
@@ -451,9 +450,7 @@ def train_deep(config: DeepTrainingConfig, table: pd.DataFrame | None = None,
         },
         training_time_s=round(training_time, 2),
         history=history,
-        library_versions=library_versions(),
         command=config.command(),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         notes=_card_notes(config, info, stats, manifest, base),
         size_bytes=size,
     )

@@ -715,7 +715,7 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
     GenreLabError
         For bad options or data (the message says what to fix).
     """
-    from ..cards import card_template, library_versions
+    from ..cards import card_template
     from ..datasets.table import SPLITS
     from ..models.persistence import save_keras
     from ..models.transfer import load_predictor
@@ -765,9 +765,7 @@ def train_transfer(config: TransferConfig) -> dict[str, Any]:
         hyperparameters={"head": config.head, "tuning": result.tuning, "seed": config.seed,
                          "n_parameters": int(model.count_params())},
         training_time_s=round(training_time, 2),
-        library_versions=library_versions(),
         command=config.command_line(),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         notes=_notes(config, manifest, splits, labels, reused),
         size_bytes=size,
     )
