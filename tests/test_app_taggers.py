@@ -235,6 +235,20 @@ def test_compare_lists_taggers_with_authors_figures(registry, taggers, clip):
     assert list(mapped["x"]) == list(GTZAN_GENRES)
 
 
+
+def test_compare_clip_section_runs_classifys_taggers_and_offers_the_others(registry, taggers, clip):
+    """On the clip, Compare shows the taggers Classify shows (their predictions are shared); the
+    other taggers are one choice away, and choosing one adds its mapped row."""
+    at = _page("pages/compare_models.py", clip)
+    widget = at.multiselect(key="compare_clip_taggers")
+    defaults = [e.name for e in registry.entries(kind="tagger") if e.shown_by_default]
+    assert sorted(widget.value) == sorted(defaults)
+    assert len(widget.options) == len(taggers)  # options are shown by display name
+    rows = _figures(at)["compare_mapped_gtzan10"]["data"][0]["y"]
+    widget.set_value(sorted(set(defaults) | {"msd_vgg"}))
+    _run(at)
+    assert len(_figures(at)["compare_mapped_gtzan10"]["data"][0]["y"]) == len(rows) + 1
+
 def test_live_offers_msd_musicnn_by_default(taggers):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     _run(at)
