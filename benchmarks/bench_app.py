@@ -38,7 +38,7 @@ from genre_core.live import preload_webrtc  # noqa: E402
 preload_webrtc()  # before TensorFlow: the Live page imports streamlit-webrtc
 
 from genre_core.audio import write_wav_bytes  # noqa: E402
-from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR  # noqa: E402
+from genre_core.config import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR  # noqa: E402
 
 TARGETS = {"clip_30s": 1.0, "song_5min": 3.0, "page_switch": 0.5}
 PAGES = {

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.constants import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR
+from genre_core.config import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR
 
 TARGETS = {"first upload": 3.0, "upload 30 s clip": 1.5, "upload 5-min song": 4.0, "page switch": 1.0,
            "slider step": 0.5}

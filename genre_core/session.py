@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .audio import MAX_DURATION, AudioClip, AudioError, load_audio, write_wav_bytes
-from .constants import SAMPLE_RATE
+from .audio import MAX_DURATION, SUPPORTED_EXTENSIONS, AudioClip, AudioError, load_audio, write_wav_bytes
+from .config import SAMPLE_RATE
 
 #: File types the uploader offers (load_audio reads a few more).
-UPLOAD_TYPES: tuple[str, ...] = ("wav", "mp3", "ogg", "flac", "au")
+#: File types the uploaders accept: the decoder's own list, without the dots.
+UPLOAD_TYPES: tuple[str, ...] = tuple(ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS)
 #: Must match ``[server] maxUploadSize`` in .streamlit/config.toml.
 MAX_UPLOAD_MB: int = 50
 #: Length of the built-in synthetic-style examples, in seconds.
@@ -451,11 +452,6 @@ def evaluation_protocols(card: Mapping[str, Any]) -> list[str]:
         key for key, value in metrics.items()
         if isinstance(value, Mapping) and ("confusion_matrix" in value or "per_class" in value)
     ]
-
-
-def iter_real_first(entries: Iterable[Any]) -> list[Any]:
-    """Registry entries with real-data models first, then by name."""
-    return sorted(entries, key=lambda e: (not e.is_real_data, e.name))
 
 
 # --- CNN views ---------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def example_clips() -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to np.ndarray
-        float32 mono clips at :data:`~genre_core.constants.SAMPLE_RATE`;
+        float32 mono clips at :data:`~genre_core.config.SAMPLE_RATE`;
         fresh copies, so callers may modify them.
     """
     return {style: clip.copy() for style, clip in _example_clips()}

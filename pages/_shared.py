@@ -26,7 +26,6 @@ from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
     ORIGIN_RECORDING,
     ORIGIN_UPLOAD,
-    UPLOAD_TYPES,
     CurrentClip,
     check_upload_size,
     clip_caption,
@@ -444,7 +443,7 @@ def _warm(registry: Any, ready: Any) -> None:
     names: list[str] = []
 
     try:
-        from genre_core.constants import SAMPLE_RATE
+        from genre_core.config import SAMPLE_RATE
         from genre_core.predict import predict_samples
 
         names = [e.name for e in registry.entries() if getattr(e, "shown_by_default", e.is_real_data)]

@@ -12,7 +12,7 @@ from genre_core.app import cnn_views
 from genre_core.app.tagger_views import is_tagger
 from genre_core.errors import GenreLabError
 from genre_core.explain import alive_filters
-from genre_core.constants import SAMPLE_RATE
+from genre_core.config import SAMPLE_RATE
 from genre_core.session import (
     display_name,
     excerpt,

@@ -10,7 +10,7 @@ import streamlit as st
 from pages._shared import ensure_app_frame
 from pages._shared import get_predictor, model_entries
 from genre_core import plots
-from genre_core.constants import SAMPLE_RATE
+from genre_core.config import SAMPLE_RATE
 from genre_core.live import (
     LiveResult,
     PredictionHistory,

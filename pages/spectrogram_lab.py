@@ -8,7 +8,7 @@ import streamlit as st
 from pages._shared import ensure_app_frame
 from pages._shared import clip_header, current_clip
 from genre_core import plots
-from genre_core.constants import SAMPLE_RATE
+from genre_core.config import SAMPLE_RATE
 from genre_core.session import (
     SpectralViews,
     excerpt,

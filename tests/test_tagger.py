@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from genre_core.constants import MODELS_DIR
+from genre_core.config import MODELS_DIR
 from genre_core.features import MUSICNN_PATCH_FRAMES, musicnn_logmel, musicnn_patch_starts
 from genre_core.models.musicnn import CHECKPOINT_NAMES, build
 from genre_core.models.tagger import tagger_inputs

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ..config import HOP_SECONDS, WINDOW_SECONDS
+from ..stream import CHUNK_SECONDS
 from ..training.fingerprints import Novelty, TrainingFingerprint, TrainingMatch, read_fingerprint
 
 #: Protocols in the order they are trusted: the first one a card reports is its honest figure.
@@ -40,10 +42,6 @@ LABEL_SET_TITLES: dict[str, str] = {
     "msd50": "50 Million Song Dataset tags",
     "mtt50": "50 MagnaTagATune tags",
 }
-#: Seconds of audio featurised at once when checking a long clip (keeps memory flat).
-CHUNK_SECONDS: float = 120.0
-WINDOW_SECONDS: float = 30.0
-HOP_SECONDS: float = 15.0
 
 
 # --- protocols and names ---------------------------------------------------------------------------

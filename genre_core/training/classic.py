@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import DATASETS, MODELS_DIR, REAL_DATASETS, SAMPLE_RATE, WINDOW_SECONDS
+from ..config import DATASETS, MODELS_DIR, REAL_DATASETS, SAMPLE_RATE
 from ..errors import UsageError
 from .configs import option
 from ..models.classical import (DENSE, DISPLAY_NAMES, ENSEMBLE, HOP_SECONDS, INPUT_KIND, KERAS_FILE, MODEL_NAMES,
