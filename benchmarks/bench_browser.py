@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_core.config import PROJECT_ROOT, SAMPLE_RATE, SHARED_DATA_DIR
+from genre_core.app.server import CHROMIUM, CHROMIUM_ARGS, app_server
+from genre_core.config import SAMPLE_RATE, SHARED_DATA_DIR
 
 TARGETS = {"first upload": 3.0, "upload 30 s clip": 1.5, "upload 5-min song": 4.0, "page switch": 1.0,
            "slider step": 0.5}
@@ -131,31 +131,18 @@ def main(argv: list[str] | None = None) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
-
     from pages._shared import PAGE_FILES
 
     labels = [title for _, title, _ in PAGE_FILES]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips, long_song, source = _songs(folder)
-        port = _free_port()
-        env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
-        log = open(folder / "server.log", "wb")
         started = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_healthy(f"{url}/_stcore/health", server, 120)
+        with app_server(folder / "server.log", 120) as url:
             print(f"genre lab in Chromium ({CHROMIUM}), {os.cpu_count()} CPUs; {source}")
             print(f"server healthy after {time.perf_counter() - started:.1f} s")
             with sync_playwright() as driver:
-                browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+                browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True)
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
                 page.set_default_timeout(300_000)
                 opened = time.perf_counter()
@@ -185,14 +172,6 @@ def main(argv: list[str] | None = None) -> None:
                     _switch(page, labels[0])  # uploads start on Classify, where predictions show
                 browser.close()
             print("\n".join(results))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
-            log.close()
 
 
 if __name__ == "__main__":

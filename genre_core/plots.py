@@ -952,11 +952,16 @@ def feature_map_grid(
                                  zmin=0, zmax=1, showscale=False,
                                  hovertemplate=f"filter {f} · " + "%{x:.2f} s · band %{y:.0f}<extra></extra>"),
                       row=row + 1, col=column + 1)
+    _label_grid(fig, rows, columns, "time (s)", bands, band_hz)
+    return _layout(fig, title, 60 + 190 * rows)
+
+
+def _label_grid(fig: go.Figure, rows: int, columns: int, x_title: str, bands: Any, band_hz: Any) -> None:
+    """A grid of band heatmaps: the x title under the bottom row, Hz ticks left of the first column."""
     for column in range(1, columns + 1):
-        fig.update_xaxes(title="time (s)", row=rows, col=column)
+        fig.update_xaxes(title=x_title, row=rows, col=column)
     for row in range(1, rows + 1):
         _hz_axis(fig, bands, np.asarray(band_hz), row=row, col=1)
-    return _layout(fig, title, 60 + 190 * rows)
 
 
 def saliency_figure(
@@ -1029,10 +1034,7 @@ def kernel_images_figure(
                                  zmin=-limit, zmax=limit, showscale=False,
                                  hovertemplate="%{x:.0f} ms · band %{y}: %{z:.3f}<extra></extra>"),
                       row=row + 1, col=column + 1)
-    for column in range(1, columns + 1):
-        fig.update_xaxes(title="ms", row=rows, col=column)
-    for row in range(1, rows + 1):
-        _hz_axis(fig, bands, np.asarray(band_hz), row=row, col=1)
+    _label_grid(fig, rows, columns, "ms", bands, band_hz)
     return _layout(fig, title, 60 + 200 * rows)
 
 

@@ -16,22 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from genre_core.app.server import CHROMIUM, CHROMIUM_ARGS, app_server
 from genre_core.config import PROJECT_ROOT, SHARED_DATA_DIR
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 #: Set to 1 to write the screenshots to docs/screenshots (tracked files).
 SCREENSHOTS_ENV = "GENRE_LAB_SCREENSHOTS"
@@ -54,56 +45,20 @@ PAGE_TIMEOUT_MS = 240_000
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode} before becoming healthy")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} not healthy after {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A Streamlit server for app.py on a free port; stopped by its PID afterwards."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium package)")
     pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     SERVER_LOG[:] = [log_path]
-    env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, SERVER_START_TIMEOUT)
-        yield f"http://127.0.0.1:{port}"
-    except Exception:
+        with app_server(log_path, SERVER_START_TIMEOUT) as url:
+            yield url
+    except (RuntimeError, TimeoutError):
         print(log_path.read_text(errors="replace")[-4000:])
         raise
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +72,7 @@ def playwright(server):
 
 @pytest.fixture(scope="module")
 def browser_page(server, playwright):
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
@@ -195,7 +150,7 @@ def diagnose(tmp_path):
 def test_direct_page_url_on_a_fresh_server_keeps_the_frame(server, playwright):
     """The first request of a fresh server is a page URL: Streamlit's legacy pages/
     mode runs that page file directly, and the page must still get the shared frame."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True)
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)
@@ -275,7 +230,7 @@ def test_live_page_streams_a_fake_microphone(server, playwright, tmp_path, diagn
 
     browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True,
-        args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
     )
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
