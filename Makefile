@@ -38,10 +38,12 @@ test: install-dev
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m benchmarks.bench_features
 	$(BIN)/python -m benchmarks.bench_tfrecords
 	$(BIN)/python -m benchmarks.bench_app
+	$(BIN)/python -m benchmarks.bench_memory
+	$(BIN)/python -m benchmarks.bench_browser
 
 train-classic: install
 	$(BIN)/python -m train classic --data ../shared/data/gtzan/features_30_sec.csv \
