@@ -179,6 +179,11 @@ def test_train_classic_quick_on_the_real_table(tmp_path):
     assert 0.3 < card["metrics"]["fault_filtered_test"]["accuracy"] <= 1.0
     assert "--quick" in card["command"] and str(csv) in card["command"]
     assert registry.get("gtzan_dense").card["history"]["loss"]
+    # Each shipped model gets the training-track fingerprint the app checks clips against.
+    from genre_core.training.fingerprints import read_fingerprint
+
+    fingerprint = read_fingerprint(tmp_path / "gtzan_logreg")
+    assert fingerprint is not None and fingerprint.vectors.shape == (1000, 57)
 
 
 @pytest.mark.slow  # trains a model

@@ -34,6 +34,7 @@ import pandas as pd
 from ..config import DATASETS, MODELS_DIR, REAL_DATASETS, SAMPLE_RATE
 from ..errors import UsageError
 from .configs import option
+from .fingerprints import make_fingerprint, write_fingerprint
 from ..models.classical import (DENSE, DISPLAY_NAMES, ENSEMBLE, HOP_SECONDS, INPUT_KIND, KERAS_FILE, MODEL_NAMES,
                                 PIPELINE_NAMES, SKOPS_FILE, WINDOW_SECONDS, TunedModel, fit_ensemble, search_space,
                                 transform_name, tune)
@@ -424,5 +425,14 @@ def train_classic(config: ClassicConfig) -> list[dict[str, Any]]:
     logger.info("training the shipped models on all %d tracks", len(table))
     y = table["label"].to_numpy(dtype=object).astype(str)
     final = fit_models(X, y, names, quick=config.quick, seed=config.seed, n_jobs=config.n_jobs)
-    return [ship_model(name, final[name], Path(config.out), config.model_prefix, labels, metrics[name], info,
-                       len(table), notes, protocols, config) for name in names]
+    cards = [ship_model(name, final[name], Path(config.out), config.model_prefix, labels, metrics[name], info,
+                        len(table), notes, protocols, config) for name in names]
+    # The app's training-track check: the training set's standardised features beside each
+    # shipped model (derived from the corpus, so .gitignore keeps it out of the repository).
+    from ..features import FEATURE_NAMES_GTZAN57
+
+    fingerprint = make_fingerprint(X, table["track_id"], y, FEATURE_NAMES_GTZAN57,
+                                   source=f"{len(table)} training tracks")
+    for card in cards:
+        write_fingerprint(Path(config.out) / card["name"], fingerprint)
+    return cards
