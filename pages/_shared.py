@@ -382,12 +382,20 @@ def training_overlap_or_none(current: CurrentClip) -> Any:
         return None
 
 
+#: What to do when the GTZAN models have no training fingerprint (it is derived from the corpus, never shipped).
+FINGERPRINT_HINT: str = ("the GTZAN models' training fingerprints are not installed. With the GTZAN table, run "
+                         "`python -m genre_core.training.fingerprints --data features_30_sec.csv --models models`.")
+
+
 def training_flag(current: CurrentClip) -> None:
     """A warning when the clip's audio is a track the GTZAN models were trained on."""
     from genre_core.app.honesty import overlap_message
 
     report = training_overlap_or_none(current)
     if report is None:
+        return
+    if not report.checked:
+        st.caption(f"Training-track check off: {FINGERPRINT_HINT}")
         return
     message = overlap_message(report, {e.name: e.card for e in get_registry().entries(real_only=True)})
     if message:

@@ -313,6 +313,19 @@ def test_pages_flag_a_training_clip(gtzan_fingerprints):
         assert "artist-filtered" in warnings, page
 
 
+def test_without_fingerprints_the_pages_say_the_check_is_off(monkeypatch, tmp_path):
+    """Fingerprints are derived from the corpus and never shipped: a fresh clone says the check is off."""
+    from genre_core.audio import write_wav_bytes
+    from genre_core.synth import synth_clip
+
+    monkeypatch.setattr(honesty, "load_fingerprints", lambda entries: {})
+    song = tmp_path / "unseen_song.wav"  # a clip no other test uses, so no cached check answers for it
+    song.write_bytes(write_wav_bytes(synth_clip("swing", seed=4321, duration=12.0), 22050))
+    at = _upload(_app(), song)
+    assert "Training-track check off" in _texts(at, "caption")
+    assert "training track" not in _texts(at, "warning")
+
+
 def test_classify_fma_clip_headline_and_honest_names(gtzan_fingerprints, registry):
     at = _upload(_app(), _fma_clips()[0])
     text = _texts(at, "warning", "markdown", "caption")
