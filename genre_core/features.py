@@ -449,9 +449,7 @@ def deep_input(kind: str, y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     if kind == "raw":
         return _fit_length(y, RAW_WINDOW)[:, None]
     if kind == "mfcc":
-        coeffs = librosa.feature.mfcc(
-            S=librosa.power_to_db(mel_power(y, sr)), n_mfcc=N_MFCC
-        ).T
+        coeffs = mfcc(y, sr).T
         scale = float(np.max(np.abs(coeffs))) or 1.0
         return (coeffs / scale).astype(np.float32)
     if kind == "mel":

@@ -94,7 +94,8 @@ class _Buffer:
                 n = 0
 
 
-def _check_probabilities(name: str, probs: Any, n_windows: int, n_labels: int) -> np.ndarray:
+def check_probabilities(name: str, probs: Any, n_windows: int, n_labels: int) -> np.ndarray:
+    """A model's output as float64 of shape (n_windows, n_labels), all finite; else :class:`PredictionError`."""
     probs = np.asarray(probs, dtype=np.float64)
     if probs.shape != (n_windows, n_labels):
         raise PredictionError(f"model {name!r} returned probabilities of shape {probs.shape}, "
@@ -162,7 +163,7 @@ class _Group:
             predictor = self.predictors[i]
             started = time.perf_counter()
             try:
-                probs = _check_probabilities(predictor.name, predictor.predict_inputs(inputs), len(windows),
+                probs = check_probabilities(predictor.name, predictor.predict_inputs(inputs), len(windows),
                                              len(predictor.labels))
             except Exception as exc:
                 self.failed[i] = exc
@@ -238,16 +239,8 @@ def analyse_blocks(
                 continue
             if not group.probs[i]:
                 continue  # no samples at all: nothing to predict
-            probs = np.concatenate(group.probs[i])
-            by_index[i] = Prediction(
-                model=predictor.name,
-                labels=tuple(predictor.labels),
-                probabilities=probs.mean(axis=0),
-                windows=list(group.windows),
-                window_probabilities=probs,
-                seconds=group.seconds[i],
-                multi_label=bool(getattr(predictor, "multi_label", False)),
-            )
+            by_index[i] = Prediction.of_windows(predictor, group.windows, np.concatenate(group.probs[i]),
+                                                group.seconds[i])
     result.predictions = [by_index[i] for i in sorted(by_index)]
     return result
 

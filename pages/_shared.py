@@ -179,10 +179,7 @@ def loadable(model_names: list[str]) -> list[str]:
 
     One broken model folder must not blank a page: the others are still shown.
     """
-    registry = get_registry()
-    if not hasattr(registry, "load_many"):  # an older registry: load one by one
-        return list(model_names)
-    _, failures = registry.load_many(list(model_names))
+    _, failures = get_registry().load_many(list(model_names))
     for name, reason in failures.items():
         st.warning(f"Model **{name}** could not be loaded and is left out: {reason}", icon=":material/warning:")
     return [n for n in model_names if n not in failures]
@@ -255,7 +252,7 @@ def _take_file(uploaded: Any, origin: str) -> bool:
         check_upload_size(int(uploaded.size), uploaded.name, limit)
         data = uploaded.getvalue()
         set_current_clip(decode_bytes(content_hash(data), uploaded.name, origin, limit, data))
-        warm_up().join()  # decoding ran beside the warm-up; the page's models are ready after it
+        warm_up().wait()  # decoding ran beside the warm-up; the page's models are ready after it
     except AudioError as exc:
         _fail(upload_error_message(exc))
         return False
@@ -470,29 +467,17 @@ def _warm(registry: Any, ready: Any) -> None:
         logging.getLogger(__name__).warning("loading the other models failed", exc_info=True)
 
 
-class _WarmUp:
-    """The warm-up thread's handle: ``join()`` waits for the default models only."""
-
-    def __init__(self, thread: threading.Thread, ready: threading.Event) -> None:
-        self.thread = thread
-        self.ready = ready
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait until the default models are loaded and warm (not for the optional ones)."""
-        self.ready.wait(timeout)
-
-
 @st.cache_resource(show_spinner=False)
-def warm_up() -> _WarmUp:
+def warm_up() -> threading.Event:
     """Start, once per server process, a background thread running :func:`_warm`.
 
-    Called by :func:`run_app` on the first page view after the server starts;
-    ``join()`` on the result waits for the default models.
+    Called by :func:`run_app` on the first page view after the server starts.
+    The returned event is set once the default models are loaded and warm
+    (the optional ones keep loading after it).
     """
     ready = threading.Event()
-    thread = threading.Thread(target=_warm, args=(get_registry(), ready), name="genre-lab-warm-up", daemon=True)
-    thread.start()
-    return _WarmUp(thread, ready)
+    threading.Thread(target=_warm, args=(get_registry(), ready), name="genre-lab-warm-up", daemon=True).start()
+    return ready
 
 
 def run_app() -> None:

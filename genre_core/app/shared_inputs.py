@@ -22,9 +22,7 @@ from typing import Any
 
 import numpy as np
 
-#: The window scheme of the training-set check and of the shipped GTZAN models (30 s, 15 s hop).
-WINDOW_SECONDS: float = 30.0
-HOP_SECONDS: float = 15.0
+from ..config import HOP_SECONDS, WINDOW_SECONDS
 
 
 class Gtzan57Capture:
@@ -125,8 +123,9 @@ def predictions_from_features(predictors: Sequence[Any], clip_features: ClipFeat
     PredictionError
         If a model returns probabilities of the wrong shape or with NaN.
     """
-    from ..errors import PredictionError, UsageError
+    from ..errors import UsageError
     from ..models.base import Prediction
+    from ..stream import check_probabilities
 
     share = clip_features.seconds / max(1, len(predictors))
     out = []
@@ -134,16 +133,8 @@ def predictions_from_features(predictors: Sequence[Any], clip_features: ClipFeat
         if predictor.input_key != clip_features.input_key:
             raise UsageError(f"model {predictor.name!r} takes {predictor.input_key}, not {clip_features.input_key}")
         started = time.perf_counter()
-        probs = np.asarray(predictor.predict_inputs(clip_features.features), dtype=float)
-        n_windows, n_labels = len(clip_features.windows), len(predictor.labels)
-        if probs.shape != (n_windows, n_labels):
-            raise PredictionError(f"model {predictor.name!r} returned probabilities of shape {probs.shape}, "
-                                  f"expected ({n_windows}, {n_labels})")
-        if not np.all(np.isfinite(probs)):
-            raise PredictionError(f"model {predictor.name!r} returned non-finite probabilities")
-        out.append(Prediction(model=predictor.name, labels=tuple(predictor.labels),
-                              probabilities=probs.mean(axis=0), windows=list(clip_features.windows),
-                              window_probabilities=probs,
-                              seconds=share + time.perf_counter() - started,
-                              multi_label=bool(getattr(predictor, "multi_label", False))))
+        probs = check_probabilities(predictor.name, predictor.predict_inputs(clip_features.features),
+                                    len(clip_features.windows), len(predictor.labels))
+        out.append(Prediction.of_windows(predictor, clip_features.windows, probs,
+                                         share + time.perf_counter() - started))
     return out

@@ -74,6 +74,18 @@ class Prediction:
     seconds: float = 0.0
     multi_label: bool = False
 
+    @classmethod
+    def of_windows(cls, predictor: Any, windows: Windows, window_probabilities: np.ndarray,
+                   seconds: float) -> Prediction:
+        """A model's prediction from its per-window probabilities: the track's is their mean.
+
+        ``multi_label`` comes from the predictor (taggers set it; other models need not).
+        """
+        probs = np.asarray(window_probabilities, dtype=np.float64)
+        return cls(model=predictor.name, labels=tuple(predictor.labels), probabilities=probs.mean(axis=0),
+                   windows=list(windows), window_probabilities=probs, seconds=float(seconds),
+                   multi_label=bool(getattr(predictor, "multi_label", False)))
+
     @property
     def genre(self) -> str:
         """The most probable label."""

@@ -154,22 +154,17 @@ class TaggerPredictor:
 
 
 def load_predictor(directory: str | os.PathLike, card: dict[str, Any]) -> TaggerPredictor:
-    """Load ``<directory>/model.keras`` with ``safe_mode=True`` as a :class:`TaggerPredictor`.
+    """Load ``<directory>/model.keras`` as a :class:`TaggerPredictor`, through the one safe Keras loader.
 
     Raises
     ------
-    FileNotFoundError
-        If the model file is missing.
+    ArtifactMissingError, UntrustedModelError, ModelLoadError
+        See :func:`genre_core.models.persistence.load_keras`.
     ValueError
-        If the file is not a ``.keras`` file or does not match its card.
+        If the model does not match its card.
     """
-    import keras
+    from .persistence import load_keras
 
     directory = Path(directory)
-    path = directory / card.get("artifact", "model.keras")
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {path} not found")
-    if path.suffix != ".keras":
-        raise ValueError(f"{path.name}: taggers must be saved as .keras files")
-    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    model = load_keras(directory / card.get("artifact", "model.keras"))
     return TaggerPredictor(model, card, str(card.get("name") or directory.name), directory)

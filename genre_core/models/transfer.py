@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArtifactMissingError, ModelLoadError
+from ..errors import ModelLoadError
 from .tagger import TaggerPredictor
 
 
@@ -36,10 +36,6 @@ class TransferPredictor(TaggerPredictor):
         self.backbone = dict(card["backbone"])
         self.architecture = str(self.backbone["architecture"])
 
-    def predict_inputs(self, inputs: Any) -> Any:
-        """Genre probabilities per patch, shape (n_patches, n_labels); rows sum to 1."""
-        return super().predict_inputs(inputs)
-
 
 def load_predictor(directory: str | os.PathLike, card: dict[str, Any]) -> TransferPredictor:
     """Load ``<directory>/model.keras`` with ``safe_mode=True`` as a :class:`TransferPredictor`.
@@ -52,19 +48,14 @@ def load_predictor(directory: str | os.PathLike, card: dict[str, Any]) -> Transf
         If the file is not ``.keras``, the card lacks its backbone, or the
         model does not match the card.
     """
-    import keras
+    from .persistence import load_keras
 
     directory = Path(directory)
     name = str(card.get("name") or directory.name)
-    path = directory / card.get("artifact", "model.keras")
-    if not path.is_file():
-        raise ArtifactMissingError(f"{directory}: model file {path.name} not found")
-    if path.suffix != ".keras":
-        raise ModelLoadError(f"{path}: transfer models must be saved as .keras files")
     backbone = card.get("backbone")
     if not isinstance(backbone, dict) or "architecture" not in backbone:
         raise ModelLoadError(f"{directory}: the card of {name!r} does not name its backbone architecture")
-    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    model = load_keras(directory / card.get("artifact", "model.keras"))
     try:
         return TransferPredictor(model, card, name, directory)
     except ValueError as exc:

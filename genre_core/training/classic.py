@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,7 +204,6 @@ def fit_models(
     quick: bool = False,
     seed: int = 0,
     n_jobs: int = 1,
-    dense_options: Mapping[str, Any] | None = None,
 ) -> dict[str, TunedModel]:
     """Tune and fit the named models on (X, y); the ensemble reuses the tuned pipelines.
 
@@ -213,8 +212,6 @@ def fit_models(
     names : sequence of str
         Subset of :data:`MODEL_NAMES`.  ``ensemble`` tunes all four pipelines
         even when they are not requested themselves.
-    dense_options : mapping, optional
-        Keyword arguments of :class:`~genre_core.models.dense.DenseNetClassifier`.
 
     Returns
     -------
@@ -235,7 +232,7 @@ def fit_models(
         elif name == DENSE:
             from ..models.dense import fit_dense
 
-            out[name] = fit_dense(X, y, seed=seed, quick=quick, **dict(dense_options or {}))
+            out[name] = fit_dense(X, y, seed=seed, quick=quick)
         else:
             out[name] = tuned[name]
     return out

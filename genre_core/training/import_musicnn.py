@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from ..cards import card_template, write_card
 from ..errors import GenreLabError
@@ -257,7 +256,3 @@ def import_all(out_dir: str | os.PathLike, names: list[str] | None = None,
     write_notice(Path(out_dir))
     return out
 
-
-def tag_probabilities(model: Any, patches: np.ndarray) -> np.ndarray:
-    """Sigmoid tag probabilities of a batch of patches, shape (n_patches, 50)."""
-    return np.asarray(model(np.asarray(patches, dtype=np.float32), training=False))
