@@ -28,7 +28,7 @@ install-dev: $(VENV)/.dev
 
 ## Install and start the app on http://localhost:$(PORT)
 run: install
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m genre_core.app.launch --server.port $(PORT)
 
 ## Install the test tools (incl. Debian chromium) and run every test
 test: install-dev

@@ -44,6 +44,10 @@ GTZAN = SHARED_DATA_DIR / "gtzan" / "audio"
 OBSERVER_JS = """() => {
   if (window.__benchRuns) return;
   window.__benchRuns = [];
+  window.__benchLongTasks = [];
+  // main-thread tasks over 50 ms: the browser's own share of a wait (parsing, plotly drawing)
+  new PerformanceObserver((list) => list.getEntries().forEach(
+    (e) => window.__benchLongTasks.push([e.startTime, e.duration]))).observe({type: "longtask"});
   const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => window.__benchRuns.push([app.getAttribute('data-test-script-state'),
                                                        performance.now()]))
@@ -86,13 +90,29 @@ SHOWS_JS = """([since, texts]) => {
 }"""
 
 
+#: Where a wait went: [first run start, last run end, long-task ms] between ``since`` and ``end``.
+SPLIT_JS = """([since, end]) => {
+  const runs = window.__benchRuns.filter(r => r[1] >= since && r[1] <= end);
+  const start = runs.find(r => r[0] === 'running');
+  const stop = runs.filter(r => r[0] === 'notRunning').pop();
+  const busy = window.__benchLongTasks.filter(t => t[0] >= since && t[0] <= end)
+    .reduce((sum, t) => sum + t[1], 0);
+  return [start ? start[1] : since, stop ? stop[1] : end, busy];
+}"""
+#: Where each timed wait went (filled by :func:`_timed`): (before the run, script run, after it,
+#: browser main-thread long tasks), seconds.
+SPLITS: list[tuple[float, float, float, float]] = []
+
+
 def _timed(page, action, texts: tuple[str, ...] = ()) -> float:
     """Seconds from ``action()`` until a script run has finished, ``texts`` are shown and two
-    frames are drawn."""
+    frames are drawn.  The split of the wait is appended to :data:`SPLITS`."""
     since = page.evaluate("() => performance.now()")
     action()
     page.wait_for_function(SHOWS_JS, arg=[since, list(texts)], polling=20, timeout=300_000)
     end = page.evaluate(TWO_FRAMES_JS)
+    start, stop, busy = page.evaluate(SPLIT_JS, [since, end])
+    SPLITS.append(((start - since) / 1000, (stop - start) / 1000, (end - stop) / 1000, busy / 1000))
     return (end - since) / 1000.0
 
 
@@ -120,7 +140,9 @@ def _slider_step(page) -> float:
 
 
 def _line(name: str, seconds: float, target: float, extra: str = "") -> str:
-    print(f"  … {name}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    before, run, after, busy = SPLITS[-1]
+    print(f"  … {name}: {seconds:.2f} s (last wait: {before:.2f} s to the run, run {run:.2f} s, "
+          f"{after:.2f} s after it; browser long tasks {busy:.2f} s)", file=sys.stderr, flush=True)
     return f"  {name:<34} {seconds:6.2f} s   target {target:4.1f} s   ratio {seconds / target:4.2f}{extra}"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -112,6 +113,9 @@ class ModelRegistry:
         self._entries: dict[str, ModelEntry] = {}
         self._loaded: dict[str, Predictor] = {}
         self._failed: dict[str, GenreLabError] = {}
+        # Loads are serialised: the app's warm-up thread and its sessions' threads share one
+        # registry, and two threads must not load (and hold) the same model twice.
+        self._load_lock = threading.RLock()
         for root in self.dirs:
             self._scan(root)
 
@@ -188,6 +192,12 @@ class ModelRegistry:
         """
         if name in self._loaded:
             return self._loaded[name]
+        with self._load_lock:
+            return self._load_locked(name)
+
+    def _load_locked(self, name: str) -> Predictor:
+        if name in self._loaded:  # loaded by another thread while this one waited
+            return self._loaded[name]
         if name in self._failed:
             raise self._failed[name]
         entry = self.get(name)
@@ -205,6 +215,10 @@ class ModelRegistry:
             raise error from exc
         self._loaded[name] = predictor
         return predictor
+
+    def loaded_names(self) -> list[str]:
+        """Names of the models loaded so far in this process, in load order."""
+        return list(self._loaded)
 
     def load_many(self, names: Sequence[str]) -> tuple[list[Predictor], dict[str, str]]:
         """Load several models; one that fails does not stop the others.

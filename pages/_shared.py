@@ -21,6 +21,7 @@ from genre_core.live import preload_webrtc
 preload_webrtc()
 
 from genre_core.audio import MAX_DURATION, SUPPORTED_EXTENSIONS, AudioError, write_wav_bytes  # noqa: E402
+from genre_core.app.runtime import keep_keras_state  # noqa: E402
 from genre_core.errors import GenreLabError  # noqa: E402
 from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
@@ -409,6 +410,24 @@ def clip_header(current: CurrentClip, *, player: bool = True, notes: bool = True
     training_flag(current)
 
 
+@st.cache_resource(show_spinner=False)
+def _player_component() -> Any:
+    """The playhead/click-to-seek component (:data:`~genre_core.app.spectro_views.PLAYHEAD_JS`),
+    registered once per process."""
+    from genre_core.app.spectro_views import PLAYHEAD_JS
+
+    return st.components.v2.component("genre_lab.playhead", js=PLAYHEAD_JS)
+
+
+def playhead(groups: list[dict], *, key: str) -> None:
+    """Playheads that follow each group's audio player over its charts, and click-to-seek on them.
+
+    ``groups`` is ``[{"player": container key, "charts": [chart keys]}]``; the charts' x axes
+    must be song time in seconds.
+    """
+    _player_component()(data={"groups": groups}, key=key, height=0)
+
+
 def data_badge(entry_or_card: Any) -> None:
     """A coloured badge: real data (green) or synthetic demo (violet)."""
     card = getattr(entry_or_card, "card", entry_or_card)
@@ -434,55 +453,22 @@ PAGE_FILES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _warm(registry: Any, ready: Any) -> None:
-    """Load the models Classify shows by default and run each once on 4 s of noise.
-
-    The first prediction in a process pays for imports, TensorFlow's graph
-    tracing and librosa's JIT compilation; done here, a user's first upload
-    does not.  Failures are only logged: the page reports them when it runs.
-    ``ready`` (a ``threading.Event``) is set once the default models are warm;
-    the remaining models are loaded after it.
-    """
-    import logging
-
-    names: list[str] = []
-
-    try:
-        from genre_core.config import SAMPLE_RATE
-        from genre_core.predict import predict_samples
-
-        names = [e.name for e in registry.entries() if getattr(e, "shown_by_default", e.is_real_data)]
-        predictors, _ = registry.load_many(names)
-        noise = 0.1 * np.random.default_rng(0).standard_normal(4 * SAMPLE_RATE).astype(np.float32)
-        predict_samples(noise, SAMPLE_RATE, predictors)
-    except Exception:  # noqa: BLE001 (a warm-up must never take the server down)
-        logging.getLogger(__name__).warning("model warm-up failed", exc_info=True)
-    finally:
-        ready.set()
-    try:
-        # Then, with nobody waiting, the models Inside the CNN and Compare load on their first
-        # visit (about 3 s of Keras loading on 2 cores otherwise).
-        registry.load_many([e.name for e in registry.entries() if e.name not in names])
-    except Exception:  # noqa: BLE001
-        logging.getLogger(__name__).warning("loading the other models failed", exc_info=True)
-
-
-@st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Event:
-    """Start, once per server process, a background thread running :func:`_warm`.
+    """Warm the default models once per server process (:func:`genre_core.app.warm.start_warm_up`).
 
-    Called by :func:`run_app` on the first page view after the server starts.
-    The returned event is set once the default models are loaded and warm
-    (the optional ones keep loading after it).
+    Already under way when the app was started by ``make run`` (the launcher warms
+    before the server opens); started here on the first page view under a plain
+    ``streamlit run app.py``.  The event is set once the default models are warm.
     """
-    ready = threading.Event()
-    threading.Thread(target=_warm, args=(get_registry(), ready), name="genre-lab-warm-up", daemon=True).start()
-    return ready
+    from genre_core.app.warm import start_warm_up
+
+    return start_warm_up(get_registry())
 
 
 def run_app() -> None:
     """Navigation, the shared clip sidebar and banners, then the selected page."""
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
+    keep_keras_state()
     warm_up()
     pages = [
         st.Page(path, title=title, icon=icon, default=(i == 0))

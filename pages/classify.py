@@ -12,6 +12,7 @@ from pages._shared import (
     data_badge,
     loadable,
     model_entries,
+    playhead,
     predictions_or_stop,
     require_clip,
     training_overlap_or_none,
@@ -44,6 +45,9 @@ from genre_core.session import card_dataset, display_name, group_by_labels, span
 ensure_app_frame()
 
 COLUMNS = 3
+#: The player's container, and the time-axis charts its playhead follows and a click seeks on.
+PLAYER = "classify_player"
+TIMELINES: list[str] = []
 
 st.title("Classify")
 st.caption("Every trained model listens to the clip. Each label set gets one headline answer, chosen by a stated "
@@ -51,7 +55,8 @@ st.caption("Every trained model listens to the clip. Each label set gets one hea
            "how the genre changes across the song. Every model's name carries its honest accuracy: the one "
            "measured on tracks (and, for GTZAN, artists) it never saw. Pretrained taggers add their tags.")
 current = require_clip("classify")
-clip_header(current)
+with st.container(key=PLAYER):
+    clip_header(current)
 
 entries = model_entries(include_synthetic=True)
 if not entries:
@@ -107,6 +112,22 @@ def _family_metrics(title: str, group: list) -> None:
                       "models only; repeated views of the same clip come from the cache.")
 
 
+def _bars(container, group: list) -> None:
+    """Each model's probabilities as bars, three to a row, in the label set's own order."""
+    with container:
+        for start in range(0, len(group), COLUMNS):
+            columns = st.columns(COLUMNS)
+            for column, prediction in zip(columns, group[start:start + COLUMNS]):
+                with column:
+                    st.markdown(f"**{display_name(cards[prediction.model], prediction.model, short=True)}**")
+                    st.caption(f"{honest_caption(cards[prediction.model])} · "
+                               + top_k_text(prediction.labels, prediction.probabilities))
+                    st.plotly_chart(
+                        plots.probability_bars(prediction.labels, prediction.probabilities, height=320, sort=False),
+                        key=f"bars_{prediction.model}",
+                    )
+
+
 def _section(title: str, items: list, prefix: str, novelty=None) -> None:
     for index, (labels, group) in enumerate(group_by_labels(items).items()):
         key = f"{prefix}{index}"
@@ -136,19 +157,11 @@ def _section(title: str, items: list, prefix: str, novelty=None) -> None:
                     title="Every model × genre (★ = the model's top answer; % after a name = its honest accuracy)"),
                 key=f"matrix_{key}",
             )
-        with st.expander("Each model's probabilities as bars (same genre order in every chart)", expanded=False):
-            for start in range(0, len(group), COLUMNS):
-                columns = st.columns(COLUMNS)
-                for column, prediction in zip(columns, group[start:start + COLUMNS]):
-                    with column:
-                        st.markdown(f"**{display_name(cards[prediction.model], prediction.model, short=True)}**")
-                        st.caption(f"{honest_caption(cards[prediction.model])} · "
-                                   + top_k_text(prediction.labels, prediction.probabilities))
-                        st.plotly_chart(
-                            plots.probability_bars(prediction.labels, prediction.probabilities, height=320,
-                                                   sort=False),
-                            key=f"bars_{prediction.model}",
-                        )
+        # Drawn only while open (a rerun on toggle): six hidden charts cost the browser ~0.3 s per view.
+        bars = st.expander("Each model's probabilities as bars (same genre order in every chart)",
+                           key=f"bars_open_{key}", on_change="rerun")
+        if bars.open:
+            _bars(bars, group)
         over_time = [p for p in group if spans_time(p)]
         if not over_time:
             st.caption("The clip is about one analysis window long, so there is no timeline.")
@@ -163,6 +176,7 @@ def _section(title: str, items: list, prefix: str, novelty=None) -> None:
                                    title=f"{_name_with_accuracy(pick)}: probability per analysis window"),
             key=f"timeline_fig_{key}",
         )
+        TIMELINES.append(f"timeline_fig_{key}")
 
 
 def _tagger_section(prediction) -> None:
@@ -189,10 +203,15 @@ def _tagger_section(prediction) -> None:
                                    title="Top 10 tags per 3 s patch"),
             key=f"tag_timeline_{prediction.model}",
         )
+        TIMELINES.append(f"tag_timeline_{prediction.model}")
     else:
         st.caption("The clip is one 3 s patch long, so there is no tag timeline.")
     if can_map(prediction):
-        with st.expander("Genre view: this tagger's tags mapped to GTZAN and FMA genres", expanded=False):
+        mapped = st.expander("Genre view: this tagger's tags mapped to GTZAN and FMA genres",
+                             key=f"mapped_open_{prediction.model}", on_change="rerun")
+        if not mapped.open:
+            return
+        with mapped:
             st.caption(MAPPING_NOTE)
             columns = st.columns(len(GENRE_SET_TITLES))
             for column, (genre_set, set_title) in zip(columns, GENRE_SET_TITLES.items()):
@@ -240,3 +259,5 @@ if synthetic_predictions:
                "real songs. Their labels are styles, not genres, so they are not compared with the "
                "real-data models above.", icon=":material/science:")
     _section("Synthetic demo models", synthetic_predictions, "synth")
+if TIMELINES:
+    playhead([{"player": PLAYER, "charts": TIMELINES}], key="classify_playhead")

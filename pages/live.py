@@ -10,7 +10,8 @@ import streamlit as st
 from pages._shared import ensure_app_frame
 from pages._shared import get_predictor, model_entries
 from genre_core import plots
-from genre_core.config import SAMPLE_RATE
+from genre_core.config import HOP_LENGTH, SAMPLE_RATE
+from genre_core.app.spectro_views import mel_figure
 from genre_core.live import (
     LiveResult,
     PredictionHistory,
@@ -120,8 +121,8 @@ streaming_started = time.monotonic()
 
 def _show(result: LiveResult, update: int) -> None:
     mel_slot.plotly_chart(
-        plots.spectrogram_figure(result.mel_db, SAMPLE_RATE, 512, y_title="mel band",
-                                 title=f"Last {result.seconds:.1f} s (mel, dB)", height=300),
+        mel_figure(result.mel_db, SAMPLE_RATE, HOP_LENGTH, SAMPLE_RATE / 2,
+                   title=f"Last {result.seconds:.1f} s (mel, dB re the loudest cell)", height=300),
         key=f"live_mel_{update}",
     )
     with bars_slot.container():

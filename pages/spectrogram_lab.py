@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from pages._shared import ensure_app_frame
-from pages._shared import clip_header, current_clip
+from pages._shared import clip_header, current_clip, playhead
 from genre_core import plots
 from genre_core.config import SAMPLE_RATE
 from genre_core.session import (
@@ -37,17 +37,6 @@ def teaching(name: str) -> np.ndarray:
     return render_teaching_sound(name)
 
 
-@st.cache_resource
-def _player_component():
-    """The playhead/click-to-seek component, registered once per process."""
-    return st.components.v2.component("genre_lab.playhead", js=sv.PLAYHEAD_JS)
-
-
-def playhead(groups: list[dict]) -> None:
-    """Playheads that follow each group's audio player, and click-to-seek on its charts."""
-    _player_component()(data={"groups": groups}, key="lab_playhead", height=0)
-
-
 st.title("Spectrogram lab")
 st.caption("From air pressure to the pictures the models read. Move the sliders: every figure is recomputed "
            "with your settings. Press play: a line follows the sound on every figure; click a figure to jump "
@@ -73,10 +62,7 @@ def _stft_figure(v: SpectralViews, title: str, t0: float, height: int = 320, *,
 
 
 def _mel_figure(v: SpectralViews, title: str, t0: float, height: int = 320):
-    centres = sv.mel_band_centres(v.mel_db.shape[0], v.fmax)
-    return plots.spectrogram_figure(sv.relative_db(v.mel_db), SAMPLE_RATE, v.hop_length, y_title="frequency (mel scale)",
-                                    title=title, height=height, zmin=sv.DB_FLOOR, zmax=0, colorbar_title="dB re max",
-                                    y_ticks=plots.band_hz_ticks(centres), hover_y="mel band %{y:.0f}", t0=t0)
+    return sv.mel_figure(v.mel_db, SAMPLE_RATE, v.hop_length, v.fmax, title=title, t0=t0, height=height)
 
 
 @st.fragment
@@ -127,7 +113,7 @@ def _lab(mode: str) -> None:
                 st.plotly_chart(_mel_figure(v, f"{name}: mel spectrogram (dB)", 0.0, 300), key=f"lab_cmp_mel_{slot}")
             groups.append({"player": f"lab_player_{slot}",
                            "charts": [f"lab_cmp_wave_{slot}", f"lab_cmp_stft_{slot}", f"lab_cmp_mel_{slot}"]})
-        playhead(groups)
+        playhead(groups, key="lab_playhead")
         return
 
     if mode == TEACHING:
@@ -205,7 +191,7 @@ def _lab(mode: str) -> None:
                "1 (spectral tilt) are far larger and saturate it. Switch the scaling back on to see them move.")
     st.plotly_chart(plots.mfcc_figure(views.mfcc, SAMPLE_RATE, hop, per_coefficient=per_coefficient, t0=t0,
                                       title=f"{n_mfcc} MFCCs · {span}"), key="lab_mfcc")
-    playhead([{"player": "lab_player", "charts": ["lab_waveform", "lab_stft", "lab_mel", "lab_mfcc"]}])
+    playhead([{"player": "lab_player", "charts": ["lab_waveform", "lab_stft", "lab_mel", "lab_mfcc"]}], key="lab_playhead")
 
 
 _lab(mode)

@@ -175,6 +175,10 @@ def test_classify_shows_every_real_model(registry, real_entries, song_wav_bytes,
     _upload(at, name, data)
     assert at.session_state["clip"].name == name
     assert not at.get("error")
+    # each model's bars are drawn only once their expander is opened
+    assert not any(k.startswith("bars_") for k in _figures(at))
+    at.session_state["bars_open_real0"] = True
+    at.run()
     markdown = " ".join(_texts(at, "markdown"))
     for entry in real_entries:
         assert display_name(entry.card, entry.name, short=True) in markdown
@@ -202,6 +206,7 @@ def test_classify_synthetic_toggle_adds_labelled_section(registry, swing):
     at.session_state["clip"] = swing
     at.run()
     before = len(at.get("plotly_chart"))
+    at.session_state["bars_open_synth0"] = True  # the synthetic section's bars, opened
     at.toggle(key="show_synthetic").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("synthetic styles" in w for w in _texts(at, "warning"))
@@ -460,3 +465,36 @@ def test_clip_from_bytes_checks_size_before_decoding():
     assert current.digest == content_hash(data) and current.notes == ()
     with pytest.raises(AudioError, match="upload limit is 1 MB"):
         clip_from_bytes(b"\0" * (1024 * 1024 + 1), "big.wav", limit_mb=1)
+
+
+def test_warm_up_loads_and_runs_the_default_models_once_per_process():
+    """The launcher and the first page view share one warm-up; after it, Classify's models are loaded."""
+    from genre_core.app import warm
+    from genre_core.registry import default_registry
+
+    registry = default_registry()
+    ready = warm.start_warm_up(registry)
+    assert ready.wait(600), "the warm-up never finished"
+    assert warm.start_warm_up(registry) is ready
+    defaults = [e.name for e in registry.entries() if e.shown_by_default]
+    if not defaults:
+        pytest.skip("no model in models/ is shown by default")
+    assert warm.warm_seconds is not None, "the warm-up failed (see the log)"
+    assert set(defaults) <= set(registry.loaded_names())
+
+
+def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
+    """``make run``'s launcher: models warm first, then ``streamlit run app.py`` with the user's options."""
+    import streamlit.web.cli
+
+    from genre_core.app import launch, warm
+
+    handed: list[list[str]] = []
+
+    def fake_streamlit(args, prog_name):
+        assert warm.start_warm_up(None).is_set(), "Streamlit started before the models were warm"
+        handed.append(args)
+
+    monkeypatch.setattr(streamlit.web.cli, "main", fake_streamlit)
+    launch.main(["--server.port", "8599"])
+    assert handed == [["run", str(PROJECT_ROOT / "app.py"), "--server.port", "8599"]]

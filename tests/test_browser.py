@@ -167,6 +167,14 @@ def test_direct_page_url_on_a_fresh_server_keeps_the_frame(server, playwright):
         browser.close()
 
 
+def _click_seeks(page, chart_key: str, player_key: str) -> float:
+    """Click the middle of a chart; the player's time afterwards (s)."""
+    chart = page.locator(f".st-key-{chart_key} .js-plotly-plot").first
+    box = chart.bounding_box()
+    chart.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.5})
+    return page.evaluate(f"() => document.querySelector('.st-key-{player_key} audio').currentTime")
+
+
 def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path, diagnose):
     page = browser_page
     diagnose(page)
@@ -189,6 +197,9 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
         assert page.get_by_text("Other tags").count() >= 1
         assert page.get_by_text("hand-written crosswalk", exact=False).count() >= 1
         assert page.locator('.js-plotly-plot:has-text("Top 10 tags per 3 s patch")').count() == 1
+        # click-to-seek on the tag timeline: mid-chart is mid-song (the clips are 30 s)
+        seconds = _click_seeks(page, "tag_timeline_msd_musicnn", "classify_player")
+        assert 8.0 < seconds < 22.0, seconds
     shots = []
     for label, title, name in PAGES:
         page.locator('[data-testid="stSidebarNavLink"]', has_text=label).first.click()
@@ -208,10 +219,7 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
             assert "time (s)" in maps.inner_text() and "kHz" in maps.inner_text()
         if name == "spectrogram_lab":
             # click-to-seek: a click mid-STFT moves the player there, and the playhead line follows it
-            chart = page.locator(".st-key-lab_stft .js-plotly-plot").first
-            box = chart.bounding_box()
-            chart.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.5})
-            seconds = page.evaluate("() => document.querySelector('.st-key-lab_player audio').currentTime")
+            seconds = _click_seeks(page, "lab_stft", "lab_player")
             assert 1.0 < seconds < 9.5, seconds  # the excerpt is 0-10 s
             for key in ("lab_waveform", "lab_stft", "lab_mel", "lab_mfcc"):
                 page.wait_for_function(

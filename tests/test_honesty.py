@@ -327,7 +327,9 @@ def test_without_fingerprints_the_pages_say_the_check_is_off(monkeypatch, tmp_pa
 
 
 def test_classify_fma_clip_headline_and_honest_names(gtzan_fingerprints, registry):
-    at = _upload(_app(), _fma_clips()[0])
+    at = _app()
+    at.session_state["bars_open_real0"] = True  # each model's bars, opened
+    at = _upload(at, _fma_clips()[0])
     text = _texts(at, "warning", "markdown", "caption")
     assert "training track" not in text and "probably not music" not in text
     headlines = [m for m in at.get("metric") if m.label == "Headline answer"]

@@ -1,6 +1,6 @@
 """Run the app in a real server for the browser tests and the browser benchmark.
 
-``streamlit run app.py`` on a free loopback port, waited for until healthy,
+The app, started as ``make run`` starts it, on a free loopback port, waited for until healthy,
 and stopped by its PID however the block ends; and the Debian chromium that
 Playwright drives (never a browser that Playwright would download).
 
@@ -56,7 +56,8 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 @contextmanager
 def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on 127.0.0.1 and yield its URL; stop it by its PID on exit.
+    """Start the app as ``make run`` does (:mod:`genre_core.app.launch`: models warmed, then
+    ``streamlit run app.py``) on 127.0.0.1 and yield its URL; stop it by its PID on exit.
 
     The server's output goes to ``log_path``.  TensorFlow gets one inter-op and
     two intra-op threads, as on the 2-core machines the figures are measured on.
@@ -65,7 +66,7 @@ def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[str]:
     env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "genre_core.app.launch", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -63,6 +63,25 @@ def relative_db(db: np.ndarray, floor: float = DB_FLOOR) -> np.ndarray:
     return np.maximum(values - float(np.max(values)), floor)
 
 
+def mel_figure(mel_db: np.ndarray, sample_rate: int, hop_length: int, fmax: float, *, title: str,
+               t0: float = 0.0, height: int = 320) -> Any:
+    """A mel spectrogram (``(n_mels, frames)`` dB) in the lab's convention: dB re its loudest cell,
+    rows ticked with their centre frequency in Hz, time in song seconds from ``t0``.
+
+    Examples
+    --------
+    >>> fig = mel_figure(np.zeros((64, 10)), 22050, 512, 11025.0, title="mel")
+    >>> fig.layout.yaxis.ticktext[:3]
+    ('200 Hz', '500 Hz', '1 kHz')
+    """
+    from genre_core import plots
+
+    centres = mel_band_centres(mel_db.shape[0], fmax)
+    return plots.spectrogram_figure(relative_db(mel_db), sample_rate, hop_length, y_title="frequency (mel scale)",
+                                    title=title, height=height, zmin=DB_FLOOR, zmax=0, colorbar_title="dB re max",
+                                    y_ticks=plots.band_hz_ticks(centres), hover_y="mel band %{y:.0f}", t0=t0)
+
+
 def mel_band_centres(n_mels: int, fmax: float, fmin: float = 0.0) -> np.ndarray:
     """Centre frequency (Hz) of each of ``n_mels`` Slaney mel filters from ``fmin`` to ``fmax``.
 

@@ -1,0 +1,53 @@
+"""Streamlit's housekeeping between script runs, fitted to an app whose models live as long as
+the server process.
+
+After every script run (every click, page switch or slider step) Streamlit 1.67
+calls ``keras.backend.clear_session()`` whenever Keras is imported, a guard from
+the TF1 era when a cached model broke once the session graph was reset.  In
+Keras 3 that call runs a full garbage collection and clears TensorFlow's eager
+kernel cache; on 2 cores it cost about 0.25 s of GIL time per run (measured with
+py-spy on a page switch), and every prediction after it rebuilt its kernels.
+The app's models are loaded once per process (``genre_core.registry``) and never
+depend on Keras' global state, so :func:`keep_keras_state` leaves it alone.
+The full collection Streamlit runs after each run is switched off in
+``.streamlit/config.toml`` (``runner.postScriptGC = false``) for the same
+reason: memory stays flat by design (see ``benchmarks/bench_memory.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _clean_problem_modules_except_keras() -> None:
+    """Streamlit's own clean-up without the Keras reset: close matplotlib's open figures."""
+    if "matplotlib.pyplot" in sys.modules:
+        try:
+            sys.modules["matplotlib.pyplot"].close("all")
+        except Exception:  # noqa: BLE001 (as Streamlit's: never fail a run over a clean-up)
+            pass
+
+
+def keep_keras_state() -> bool:
+    """Stop Streamlit from resetting Keras after every script run (idempotent).
+
+    Returns
+    -------
+    bool
+        True when Streamlit's clean-up step is (now) the one without the Keras
+        reset; False when this Streamlit has no such step (nothing to change).
+
+    Examples
+    --------
+    >>> keep_keras_state()
+    True
+    >>> from streamlit.runtime.scriptrunner import script_runner
+    >>> script_runner._clean_problem_modules is _clean_problem_modules_except_keras
+    True
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if not hasattr(script_runner, "_clean_problem_modules"):
+        return False
+    script_runner._clean_problem_modules = _clean_problem_modules_except_keras
+    return True

@@ -1,0 +1,114 @@
+"""Warm the app's server process before (or while) the first user arrives.
+
+The first prediction in a process pays for importing TensorFlow, loading the
+Keras and skops files, tracing the models' graphs, librosa's JIT compilation
+and plotly's first figure; on 2 cores that is several seconds.  Done once per
+process, in a background thread, a user's first upload pays none of it.
+
+:func:`start_warm_up` is idempotent: the launcher (:mod:`genre_core.app.launch`)
+starts it before the Streamlit server opens its port, and the app calls it
+again on its first page view (a no-op then, and the start when the app was
+started with plain ``streamlit run app.py``).
+
+Examples
+--------
+>>> from genre_core.registry import ModelRegistry
+>>> ready = start_warm_up(ModelRegistry(()))  # an empty registry: nothing to load
+>>> ready.wait(60)
+True
+>>> start_warm_up(ModelRegistry(())) is ready  # once per process
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+_LOCK = threading.Lock()
+_READY: threading.Event | None = None
+#: Seconds the default models took to become warm in this process (None until they are).
+warm_seconds: float | None = None
+#: Noise the models are run on: 4 s, enough for one of every model's analysis windows.
+NOISE_SECONDS = 4.0
+
+
+def _warm_figures(names: list[str], labels: list[str]) -> None:
+    """Build and serialise one of each Classify figure: plotly loads its validators lazily."""
+    import plotly.io as pio
+
+    from genre_core import plots
+
+    probabilities = np.full((len(names), len(labels)), 1.0 / len(labels))
+    figures = [
+        plots.probability_matrix_figure(names, labels, probabilities),
+        plots.probability_bars(labels, probabilities[0]),
+        plots.timeline_heatmap([(0.0, 3.0), (1.5, 4.5)], probabilities[:1].repeat(2, axis=0), labels),
+    ]
+    for figure in figures:
+        pio.to_json(figure, validate=False)
+
+
+def _warm(registry: Any, ready: threading.Event) -> None:
+    """Load the models Classify shows by default, run them once on noise, then load the rest.
+
+    ``ready`` is set once the default models are warm; the optional ones (Inside
+    the CNN's and Compare's) load after it, with nobody waiting.  Failures are
+    only logged: the pages report them when they run.
+    """
+    global warm_seconds
+    log = logging.getLogger(__name__)
+    started = time.perf_counter()
+    names: list[str] = []
+    try:
+        from genre_core.app.honesty import load_fingerprints, training_overlap
+        from genre_core.app.shared_inputs import clip_gtzan57
+        from genre_core.config import GTZAN_GENRES, SAMPLE_RATE
+        from genre_core.predict import predict_samples
+
+        names = [e.name for e in registry.entries() if getattr(e, "shown_by_default", e.is_real_data)]
+        predictors, _ = registry.load_many(names)
+        noise = 0.1 * np.random.default_rng(0).standard_normal(int(NOISE_SECONDS * SAMPLE_RATE)).astype(np.float32)
+        predict_samples(noise, SAMPLE_RATE, predictors)
+        # the training-track check reads the same GTZAN-57 pass and the stored fingerprints
+        found = clip_gtzan57(noise, SAMPLE_RATE, window_seconds=NOISE_SECONDS, hop_seconds=NOISE_SECONDS)
+        fingerprints = load_fingerprints(registry.entries(real_only=True))
+        if fingerprints:
+            training_overlap(found.features, fingerprints, found.windows)
+        _warm_figures(names or ["model"], list(GTZAN_GENRES))
+        warm_seconds = time.perf_counter() - started
+    except Exception:  # noqa: BLE001 (a warm-up must never take the server down)
+        log.warning("model warm-up failed", exc_info=True)
+    finally:
+        ready.set()
+    try:
+        registry.load_many([e.name for e in registry.entries() if e.name not in names])
+    except Exception:  # noqa: BLE001
+        log.warning("loading the other models failed", exc_info=True)
+
+
+def start_warm_up(registry: Any) -> threading.Event:
+    """Start, once per process, a background thread warming ``registry``'s default models.
+
+    Parameters
+    ----------
+    registry : genre_core.registry.ModelRegistry
+        The process's registry (the app's ``default_registry()``): the models
+        it loads stay loaded in it.
+
+    Returns
+    -------
+    threading.Event
+        Set once the default models are loaded and have run once; the same
+        event on every call.
+    """
+    global _READY
+    with _LOCK:
+        if _READY is None:
+            _READY = threading.Event()
+            threading.Thread(target=_warm, args=(registry, _READY), name="genre-lab-warm-up", daemon=True).start()
+        return _READY
