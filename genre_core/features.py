@@ -64,6 +64,12 @@ def _median_filter(S: np.ndarray, width: int, axis: int) -> np.ndarray:
     ``scipy.ndimage.median_filter(mode='reflect')`` (which librosa's HPSS uses)
     about 20x faster; np.pad 'symmetric' is ndimage's 'reflect'.
     """
+    axis = axis % S.ndim
+    if axis != S.ndim - 1:
+        # A running median along a strided axis misses the cache at every step: filter a
+        # contiguous copy with that axis last (the freq-axis pass of a 5-min STFT: 0.85 -> 0.55 s).
+        moved = np.ascontiguousarray(np.moveaxis(S, axis, -1))
+        return np.ascontiguousarray(np.moveaxis(_median_filter(moved, width, -1), -1, axis))
     half = width // 2
     pad = [(0, 0)] * S.ndim
     pad[axis] = (half, half)

@@ -9,7 +9,6 @@ the loaded models live once per process (``st.cache_resource``).
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,6 @@ from genre_core.session import (  # noqa: E402
     content_hash,
     example_catalogue,
     example_clip,
-    timed,
 )
 
 CLIP_KEY = "clip"
@@ -93,76 +91,68 @@ def wav_for_player(digest: str, _samples: np.ndarray, sample_rate: int) -> bytes
     return write_wav_bytes(_samples, sample_rate)
 
 
-@st.cache_data(max_entries=8, show_spinner="Computing the GTZAN-57 features…")
-def clip_features(digest: str, _samples: np.ndarray, sample_rate: int) -> Any:
-    """The clip's GTZAN-57 window features (:class:`~genre_core.app.shared_inputs.ClipFeatures`).
-
-    One pass per clip serves both the GTZAN models and the training-set check.
-    """
-    from genre_core.app.shared_inputs import clip_gtzan57
-
-    return clip_gtzan57(_samples, sample_rate)
-
-
-@st.cache_data(max_entries=32, show_spinner="Classifying…")
-def clip_predictions(digest: str, model_names: tuple[str, ...], _samples: np.ndarray,
-                     sample_rate: int) -> tuple[list[Any], float]:
-    """Every named model's prediction on a clip, and the seconds it took (uncached).
-
-    Models that read the GTZAN-57 features take them from :func:`clip_features`,
-    which the training-set check has usually computed already.
-    """
-    from genre_core.app.shared_inputs import Gtzan57Capture, predictions_from_features
-    from genre_core.predict import predict_samples
-
-    predictors = [get_predictor(name) for name in model_names]
-    if all(p.input_key == Gtzan57Capture().input_key for p in predictors):
-        started = time.perf_counter()
-        features = clip_features(digest, _samples, sample_rate)
-        return predictions_from_features(predictors, features), time.perf_counter() - started
-    return timed(predict_samples, _samples, sample_rate, predictors)
-
-
 @st.cache_resource(show_spinner=False)
-def _prediction_store() -> dict[tuple[str, str], Any]:
-    """Predictions by (clip digest, model name), shared by every page and session.
+def _clip_store() -> dict[tuple[str, str], Any]:
+    """Per clip digest: each model's prediction, and the clip's GTZAN-57 features under
+    :data:`FEATURES`; shared by every page and session of the process.
 
-    :func:`clip_predictions` caches one result per *set* of models; a page
-    asking for another set (Compare adds taggers to Classify's) would compute
-    the shared ones again.  This store lets it compute only the missing ones.
+    Results are kept per model, not per set of models: a page that asks for
+    another set (Compare adds taggers to Classify's) computes only the missing ones.
     """
     return {}
 
 
-#: Clips whose predictions :func:`_prediction_store` keeps (the oldest go first).
+#: The key of a clip's GTZAN-57 window features in :func:`_clip_store`.
+FEATURES = "__gtzan57_features__"
+#: Clips whose results :func:`_clip_store` keeps (the oldest go first).
 STORED_CLIPS = 8
 
 
-def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
-    """Cached predictions of ``model_names`` on the current clip, in that order.
+def _analyse(current: CurrentClip, model_names: list[str], *, want_features: bool) -> None:
+    """Compute what the store lacks for the clip, in one pass (:func:`~genre_core.app.shared_inputs.analyse_clip`).
 
-    Models are cached in groups that share an input (e.g. all GTZAN-57 models),
-    so adding the synthetic models, or another page asking for a different set,
-    reuses the features already computed for the others.
+    The GTZAN-57 features serve both the GTZAN models and the training-set check,
+    so whichever needs them first computes them for both.
     """
-    store = _prediction_store()
-    groups: dict[Any, list[str]] = {}
-    for name in model_names:
-        if (current.digest, name) not in store:
-            groups.setdefault(get_predictor(name).input_key, []).append(name)
-    for names in groups.values():
-        predictions, _ = clip_predictions(
-            current.digest, tuple(sorted(names)), current.samples, current.sample_rate
-        )
-        with _STORE_LOCK:
-            store.update(((current.digest, p.model), p) for p in predictions)
-            # dicts keep insertion order: drop the clips stored first beyond the limit
-            digests = list(dict.fromkeys(d for d, _ in store))
-            for old in digests[:-STORED_CLIPS]:
-                for key in [k for k in store if k[0] == old]:
-                    del store[key]
+    from genre_core.app.shared_inputs import analyse_clip
+
+    store = _clip_store()
+    digest = current.digest
+    missing = [n for n in dict.fromkeys(model_names) if (digest, n) not in store]
+    features = store.get((digest, FEATURES))
+    if not missing and (features is not None or not want_features):
+        return
+    with st.spinner("Classifying…" if missing else "Computing the GTZAN-57 features…"):
+        features, predictions = analyse_clip(current.samples, current.sample_rate,
+                                             [get_predictor(n) for n in missing], features=features,
+                                             want_features=want_features)
+    with _STORE_LOCK:
+        if features is not None:
+            store[(digest, FEATURES)] = features
+        store.update(((digest, p.model), p) for p in predictions)
+        # dicts keep insertion order: drop the clips stored first beyond the limit
+        digests = list(dict.fromkeys(d for d, _ in store))
+        for old in digests[:-STORED_CLIPS]:
+            for key in [k for k in store if k[0] == old]:
+                del store[key]
+
+
+def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
+    """Predictions of ``model_names`` on the current clip, in that order, and their seconds.
+
+    The GTZAN-57 features are captured in the same pass (the training-set check
+    reads them), and groups of models that share an input run concurrently.
+    """
+    _analyse(current, model_names, want_features=True)
+    store = _clip_store()
     chosen = [store[(current.digest, name)] for name in model_names]
     return chosen, float(sum(p.seconds for p in chosen))
+
+
+def clip_features(current: CurrentClip) -> Any:
+    """The clip's GTZAN-57 window features (:class:`~genre_core.app.shared_inputs.ClipFeatures`)."""
+    _analyse(current, [], want_features=True)
+    return _clip_store()[(current.digest, FEATURES)]
 
 
 def predictions_or_stop(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
@@ -353,28 +343,40 @@ def require_clip(purpose: str = "analyse") -> CurrentClip:
     return current
 
 
-@st.cache_data(max_entries=16, show_spinner="Checking the clip against the training sets…")
-def clip_training_check(digest: str, _samples: np.ndarray, sample_rate: int) -> Any:
-    """The clip's :class:`~genre_core.app.honesty.OverlapReport` (training-track match and novelty).
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _fingerprints_of(stamp: tuple) -> dict[str, Any]:
+    """The GTZAN models' training fingerprints, by model name, read once per ``stamp``."""
+    from genre_core.app.honesty import load_fingerprints
 
-    Cached by the clip's digest: the GTZAN-57 features are computed once per clip.
-    """
-    from genre_core.app.honesty import load_fingerprints, training_overlap
+    return load_fingerprints(get_registry().entries(real_only=True))
 
-    fingerprints = load_fingerprints(get_registry().entries(real_only=True))
-    if not fingerprints:
-        from genre_core.app.honesty import OverlapReport
 
-        return OverlapReport()
-    # The same pass as the GTZAN models' (clip_features), so an upload computes the features once.
-    found = clip_features(digest, _samples, sample_rate)
-    return training_overlap(found.features, fingerprints, found.windows)
+def _fingerprints() -> dict[str, Any]:
+    """The installed training fingerprints (re-read when a file is written or removed)."""
+    from genre_core.app.honesty import fingerprint_stamp
+
+    return _fingerprints_of(fingerprint_stamp(get_registry().entries(real_only=True)))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _training_check(digest: str, _features: Any) -> Any:
+    """The clip's :class:`~genre_core.app.honesty.OverlapReport`, cached by the clip's digest."""
+    from genre_core.app.honesty import training_overlap
+
+    return training_overlap(_features.features, _fingerprints(), _features.windows)
 
 
 def training_overlap_or_none(current: CurrentClip) -> Any:
-    """:func:`clip_training_check` for the current clip, or ``None`` (with a caption) when it fails."""
+    """The clip's training-track match and novelty, or ``None`` (with a caption) when it fails.
+
+    Without fingerprints the report is empty (``checked`` is false) and no feature is computed.
+    """
+    from genre_core.app.honesty import OverlapReport
+
+    if not _fingerprints():
+        return OverlapReport()
     try:
-        return clip_training_check(current.digest, current.samples, current.sample_rate)
+        return _training_check(current.digest, clip_features(current))
     except (GenreLabError, ValueError) as exc:
         st.caption(f"Could not check this clip against the training sets: {exc}")
         return None

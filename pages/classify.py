@@ -55,38 +55,53 @@ st.caption("Every trained model listens to the clip. Each label set gets one hea
            "how the genre changes across the song. Every model's name carries its honest accuracy: the one "
            "measured on tracks (and, for GTZAN, artists) it never saw. Pretrained taggers add their tags.")
 current = require_clip("classify")
-with st.container(key=PLAYER):
-    clip_header(current)
+# The player and the training-track flag go first on the page but are filled in after the
+# predictions: the flag reads the GTZAN-57 features that the models' one pass captures.
+header = st.container(key=PLAYER)
 
-entries = model_entries(include_synthetic=True)
-if not entries:
-    st.warning("No trained models were found in `models/`. Train one with `python -m train classic` "
-               "(see the README), then reload this page.")
-    st.stop()
 
-real, taggers, synthetic = split_entries(entries)
-chosen_taggers = st.multiselect(
-    "Pretrained taggers", [e.name for e in taggers], default=default_taggers(taggers), key="classify_taggers",
-    format_func=lambda n: display_name(next(e.card for e in taggers if e.name == n), n),
-    help="Music taggers pretrained by Pons & Serra (musicnn, VGG) on the Million Song Dataset or MagnaTagATune. "
-         "They predict 50 tags (genres, decades, moods, instruments), not one genre, so they never join the "
-         "soft vote; they are compared with the genre models through a hand-written crosswalk.",
-) if taggers else []
-show_synthetic = st.toggle(
-    f"Also show the {len(synthetic)} synthetic demo models", key=SHOW_SYNTH_KEY, disabled=not synthetic,
-    help="Demo CNNs trained on the project's synthetic styles (not genres). They are shown in their own "
-         "section and never compared with the real-data models.",
-)
-chosen = real + [e for e in taggers if e.name in chosen_taggers] + (synthetic if show_synthetic else [])
-if not chosen:
-    st.info("No model is selected: add a tagger above, or switch on the synthetic demo models.")
-    st.stop()
+def _choose_and_predict() -> tuple[list, list, float]:
+    """The model pickers, then every chosen model's prediction: (chosen, predictions, seconds).
 
-names = loadable([e.name for e in chosen])
-if not names:
-    st.error("None of the selected models could be loaded (see the warnings above).")
-    st.stop()
-predictions, seconds = predictions_or_stop(current, names)
+    Ends the run (``st.stop``) with a message when there is nothing to show.
+    """
+    entries = model_entries(include_synthetic=True)
+    if not entries:
+        st.warning("No trained models were found in `models/`. Train one with `python -m train classic` "
+                   "(see the README), then reload this page.")
+        st.stop()
+
+    real, taggers, synthetic = split_entries(entries)
+    chosen_taggers = st.multiselect(
+        "Pretrained taggers", [e.name for e in taggers], default=default_taggers(taggers), key="classify_taggers",
+        format_func=lambda n: display_name(next(e.card for e in taggers if e.name == n), n),
+        help="Music taggers pretrained by Pons & Serra (musicnn, VGG) on the Million Song Dataset or "
+             "MagnaTagATune. They predict 50 tags (genres, decades, moods, instruments), not one genre, so they "
+             "never join the soft vote; they are compared with the genre models through a hand-written crosswalk.",
+    ) if taggers else []
+    show_synthetic = st.toggle(
+        f"Also show the {len(synthetic)} synthetic demo models", key=SHOW_SYNTH_KEY, disabled=not synthetic,
+        help="Demo CNNs trained on the project's synthetic styles (not genres). They are shown in their own "
+             "section and never compared with the real-data models.",
+    )
+    chosen = real + [e for e in taggers if e.name in chosen_taggers] + (synthetic if show_synthetic else [])
+    if not chosen:
+        st.info("No model is selected: add a tagger above, or switch on the synthetic demo models.")
+        st.stop()
+
+    names = loadable([e.name for e in chosen])
+    if not names:
+        st.error("None of the selected models could be loaded (see the warnings above).")
+        st.stop()
+    predictions, seconds = predictions_or_stop(current, names)
+    return chosen, predictions, seconds
+
+
+try:
+    chosen, predictions, seconds = _choose_and_predict()
+finally:  # also when the run stops early: the clip's player and notes are always shown
+    with header:
+        clip_header(current)
 
 entry_of = {e.name: e for e in chosen}
 cards = {e.name: e.card for e in chosen}

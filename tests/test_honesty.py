@@ -318,7 +318,9 @@ def test_without_fingerprints_the_pages_say_the_check_is_off(monkeypatch, tmp_pa
     from genre_core.audio import write_wav_bytes
     from genre_core.synth import synth_clip
 
-    monkeypatch.setattr(honesty, "load_fingerprints", lambda entries: {})
+    from genre_core.training import fingerprints
+
+    monkeypatch.setattr(fingerprints, "FINGERPRINT_FILE", "no_such_fingerprint.npz")  # as on a fresh clone
     song = tmp_path / "unseen_song.wav"  # a clip no other test uses, so no cached check answers for it
     song.write_bytes(write_wav_bytes(synth_clip("swing", seed=4321, duration=12.0), 22050))
     at = _upload(_app(), song)

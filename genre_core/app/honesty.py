@@ -162,6 +162,26 @@ class OverlapReport:
         return bool(self.models)
 
 
+def fingerprint_stamp(entries: Iterable[Any]) -> tuple[tuple[str, int, int], ...]:
+    """(model name, size, modification time) of each stored fingerprint file.
+
+    Cheap (one ``stat`` per model): it changes when a fingerprint is written or
+    removed, so a cache of :func:`load_fingerprints` keyed by it stays current.
+    """
+    from pathlib import Path
+
+    from ..training import fingerprints
+
+    stamp = []
+    for entry in entries:
+        try:
+            info = (Path(entry.directory) / fingerprints.FINGERPRINT_FILE).stat()
+        except OSError:
+            continue
+        stamp.append((entry.name, int(info.st_size), int(info.st_mtime_ns)))
+    return tuple(stamp)
+
+
 def load_fingerprints(entries: Iterable[Any]) -> dict[str, TrainingFingerprint]:
     """Fingerprints of the registry entries that store one, by model name (damaged files are skipped)."""
     found: dict[str, TrainingFingerprint] = {}

@@ -138,3 +138,66 @@ def predictions_from_features(predictors: Sequence[Any], clip_features: ClipFeat
         out.append(Prediction.of_windows(predictor, clip_features.windows, probs,
                                          share + time.perf_counter() - started))
     return out
+
+
+def analyse_clip(samples: np.ndarray, sample_rate: int, predictors: Sequence[Any], *,
+                 features: ClipFeatures | None = None, want_features: bool = False
+                 ) -> tuple[ClipFeatures | None, list[Any]]:
+    """Every predictor's prediction, and the GTZAN-57 window features, in one pass over a clip.
+
+    The feature models take ``features`` when given (nothing is extracted
+    again); otherwise the features are captured in the same pass as their
+    predictions.  Each group of models that share an input runs in a thread of
+    its own (:func:`genre_core.stream.analyse_groups`).
+
+    Parameters
+    ----------
+    samples : np.ndarray
+    sample_rate : int
+    predictors : sequence of Predictor
+    features : ClipFeatures, optional
+        The clip's GTZAN-57 features, if already known.
+    want_features : bool
+        Compute the features even when no predictor needs them (the training-set check does).
+
+    Returns
+    -------
+    features : ClipFeatures or None
+        ``features``, or the ones this pass found (None if nothing needed them).
+    predictions : list of Prediction
+        In the order of ``predictors``.
+
+    Raises
+    ------
+    GenreLabError, ValueError
+        The first model's failure, as :func:`genre_core.predict.predict_samples` raises it.
+
+    Examples
+    --------
+    >>> y = np.random.default_rng(0).standard_normal(22050 * 4).astype(np.float32) * 0.1
+    >>> found, predictions = analyse_clip(y, 22050, [], want_features=True)
+    >>> found.features.shape[1], predictions
+    (57, [])
+    """
+    from ..stream import analyse_groups
+
+    capture = Gtzan57Capture()
+    on_features = [p for p in predictors if features is not None and p.input_key == features.input_key]
+    rest = [p for p in predictors if not any(p is q for q in on_features)]
+    capturing = features is None and (want_features or any(p.input_key == capture.input_key for p in rest))
+    found: dict[str, Any] = {}
+    if rest or capturing:
+        result = analyse_groups(samples, sample_rate, ([capture] if capturing else []) + rest)
+        if result.failures:
+            raise next(iter(result.failures.values()))
+        for prediction in result.predictions:
+            if capturing and prediction.model == capture.name:
+                features = ClipFeatures(capture.input_key, list(prediction.windows),
+                                        np.asarray(prediction.window_probabilities), prediction.seconds)
+            else:
+                found[prediction.model] = prediction
+        if capturing and features is None:
+            raise ValueError("the clip gave no analysis window")
+    if on_features:
+        found.update((p.model, p) for p in predictions_from_features(on_features, features))
+    return features, [found[p.name] for p in predictors]
