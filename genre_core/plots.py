@@ -502,19 +502,21 @@ def filterbank_figure(
         raise ValueError(f"filterbank shape {fb.shape} does not match {freqs.size} FFT bins")
     fig = go.Figure()
     for parity, colour in ((0, "#3a6ea5"), (1, TOP_COLOUR)):
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        ids: list[int | None] = []
+        # One float32 array per trace, NaN between filters (a gap in the line): plotly validates
+        # and serialises arrays at once, where lists of floats and None went value by value.
+        xs, ys, ids = [], [], []
         for index in range(parity, fb.shape[0], 2):
             support = np.flatnonzero(fb[index] > 0)
             if support.size == 0:
                 continue
             lo, hi = max(0, support[0] - 1), min(freqs.size - 1, support[-1] + 1)
-            xs += [*freqs[lo:hi + 1], None]
-            ys += [*fb[index, lo:hi + 1], None]
-            ids += [index] * (hi + 1 - lo) + [None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, customdata=ids, mode="lines", line=dict(width=1, color=colour),
+            xs += [freqs[lo:hi + 1], [np.nan]]
+            ys += [fb[index, lo:hi + 1], [np.nan]]
+            ids += [np.full(hi + 1 - lo, index), [np.nan]]
+        x, y, ids_ = (np.concatenate(v).astype(np.float32) if v else np.zeros(0, np.float32) for v in (xs, ys, ids))
+        fig.add_trace(go.Scatter(x=x, y=y, customdata=ids_, mode="lines", line=dict(width=1, color=colour),
                                  name="even filters" if parity == 0 else "odd filters", showlegend=False,
+                                 connectgaps=False,
                                  hovertemplate="filter %{customdata}<br>%{x:.0f} Hz: %{y:.4f}<extra></extra>"))
     fig.update_xaxes(title="frequency (Hz)")
     fig.update_yaxes(title="weight")

@@ -218,6 +218,17 @@ def test_classify_synthetic_toggle_adds_labelled_section(registry, swing):
 # --- Spectrogram lab ------------------------------------------------------------------------
 
 
+def _array(field) -> np.ndarray:
+    """A plotly array field, whether a list or plotly's typed-array encoding (``bdata``)."""
+    if isinstance(field, dict):
+        import base64
+
+        values = np.frombuffer(base64.b64decode(field["bdata"]), dtype=np.dtype(field["dtype"]))
+        shape = field.get("shape")
+        return values.reshape([int(d) for d in str(shape).split(",")]) if shape else values
+    return np.asarray(field, dtype=float)
+
+
 def _trace_shape(spec: dict, index: int = 0) -> tuple[int, ...]:
     z = spec["data"][index]["z"]
     if isinstance(z, dict):  # plotly's typed-array encoding
@@ -247,15 +258,15 @@ def test_lab_sliders_redraw_figures(slider, value, chart, swing):
     assert after["data"] != before["data"]
     if slider == "lab_n_mels":
         assert _trace_shape(before)[0] == 128 and _trace_shape(after)[0] == 64
-        filter_ids = {i for trace in _figures(at)["lab_filterbank"]["data"] for i in trace["customdata"]
-                      if i is not None}
+        filter_ids = {int(i) for trace in _figures(at)["lab_filterbank"]["data"]
+                      for i in _array(trace["customdata"]) if np.isfinite(i)}
         assert filter_ids == set(range(64))
     if slider == "lab_n_mfcc":
         assert _trace_shape(after)[0] == 13
     if slider == "lab_hop":
         assert _trace_shape(after)[1] < _trace_shape(before)[1]  # fewer frames
     if slider == "lab_fmax":
-        top = max(max(x for x in trace["x"] if x is not None) for trace in after["data"])
+        top = max(float(np.nanmax(_array(trace["x"]))) for trace in after["data"])
         assert 3500 < top <= 4100
 
 
@@ -493,6 +504,7 @@ def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
 
     def fake_streamlit(args, prog_name):
         assert warm.start_warm_up(None).is_set(), "Streamlit started before the models were warm"
+        assert warm.all_loaded.is_set(), "Streamlit started before every model was loaded"
         handed.append(args)
 
     monkeypatch.setattr(streamlit.web.cli, "main", fake_streamlit)

@@ -86,9 +86,10 @@ def test_filterbank_one_trace_per_filter_on_support():
     assert len(fig.data) == 2  # even and odd filters
     even, odd = fig.data
     # filter 0: 10 non-zero bins plus one neighbour each side, then a gap; filter 2 likewise
-    assert list(even.x).index(None) == 12
-    assert sorted({i for i in even.customdata if i is not None}) == [0, 2]
-    assert sorted({i for i in odd.customdata if i is not None}) == [1]
+    assert int(np.flatnonzero(np.isnan(np.asarray(even.x)))[0]) == 12
+    assert sorted({int(i) for i in even.customdata if np.isfinite(i)}) == [0, 2]
+    assert sorted({int(i) for i in odd.customdata if np.isfinite(i)}) == [1]
+    assert even.connectgaps is False
 
 
 def test_feature_map_figure_1d_and_2d():

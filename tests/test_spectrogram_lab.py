@@ -192,3 +192,17 @@ def test_hz_tick_helpers():
     fig = plots.spectrogram_figure(np.zeros((3, 4)), 100, 10, y_values=[0.0, 100.0, 1000.0], log_y=True, t0=15.0)
     assert list(fig.layout.yaxis.ticktext) == ["100 Hz", "200 Hz", "500 Hz", "1 kHz"]
     assert fig.data[0].x[0] == 15.0
+
+
+@pytest.mark.parametrize(("n_fft", "hop", "n_mels", "fmax"), [(2048, 512, 128, 11025.0), (512, 128, 64, 4000.0)])
+def test_spectral_views_from_one_stft_equal_librosas_own_calls(n_fft, hop, n_mels, fmax):
+    """The lab computes one STFT per step; every view must equal librosa's separate call on the signal."""
+    from genre_core import features
+    from genre_core.session import spectral_views
+    from genre_core.synth import synth_clip
+
+    y = synth_clip("swing", seed=3, duration=4.0)
+    views = spectral_views(y, 22050, n_fft, hop, n_mels, fmax, 13)
+    np.testing.assert_allclose(views.stft_db, features.stft_db(y, n_fft, hop), atol=1e-3)
+    np.testing.assert_allclose(views.mel_db, features.mel_spectrogram(y, 22050, n_fft, hop, n_mels, fmax), atol=1e-3)
+    np.testing.assert_allclose(views.mfcc, features.mfcc(y, 22050, 13, n_fft, hop, n_mels, fmax), atol=1e-2)

@@ -31,6 +31,8 @@ import numpy as np
 
 _LOCK = threading.Lock()
 _READY: threading.Event | None = None
+#: Set once every model in the registry has been loaded (or has failed to load).
+all_loaded = threading.Event()
 #: Seconds the default models took to become warm in this process (None until they are).
 warm_seconds: float | None = None
 #: Noise the models are run on: 4 s, enough for one of every model's analysis windows.
@@ -89,6 +91,8 @@ def _warm(registry: Any, ready: threading.Event) -> None:
         registry.load_many([e.name for e in registry.entries() if e.name not in names])
     except Exception:  # noqa: BLE001
         log.warning("loading the other models failed", exc_info=True)
+    finally:
+        all_loaded.set()
 
 
 def start_warm_up(registry: Any) -> threading.Event:
