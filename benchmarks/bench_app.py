@@ -9,8 +9,10 @@ every code path exercised once first):
 
 1. a 30 s clip from its uploaded bytes (decode, validate, resample) to every
    default model's prediction (the GTZAN models and the MSD musicnn tagger,
-   ``ModelEntry.shown_by_default``), without any cache (target ≤ 1.0 s), and
-   the share of each input group (GTZAN-57 features; the taggers' log-mel);
+   ``ModelEntry.shown_by_default``) and the clip's GTZAN-57 features, by the
+   app's one pass (:func:`genre_core.app.shared_inputs.analyse_clip`, input
+   groups in parallel threads), without any cache (target ≤ 1.0 s), and the
+   share of each input group alone (GTZAN-57 features; the taggers' log-mel);
 2. the same for a 5-minute song (target ≤ 3 s);
 3. switching pages with a clip loaded: one ``AppTest`` run of each page with
    the clip in session state, after a first run has filled the caches
@@ -82,16 +84,18 @@ def _report(name: str, seconds: float, detail: str) -> None:
 
 
 def bench_upload_to_predictions(predictors: Sequence, seconds: float, repeats: int) -> float:
-    """Median seconds from upload bytes to every predictor's output (no caches)."""
-    from genre_core.predict import predict_samples
+    """Median seconds from upload bytes to every predictor's output and the GTZAN-57 features the
+    training-track check reads (no caches): the app's one pass per clip."""
+    from genre_core.app.shared_inputs import analyse_clip
     from genre_core.session import clip_from_bytes
 
     name, data = _song_bytes(seconds)
 
     def pipeline() -> None:
         current = clip_from_bytes(data, name)
-        predictions = predict_samples(current.samples, current.sample_rate, list(predictors))
-        assert len(predictions) == len(predictors)
+        features, predictions = analyse_clip(current.samples, current.sample_rate, list(predictors),
+                                             want_features=True)
+        assert len(predictions) == len(predictors) and features is not None
 
     pipeline()  # warm: numba/librosa JIT, TensorFlow graphs
     return _median_time(pipeline, repeats)

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core.config import PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.session import MAX_UPLOAD_MB, example_clip
+from tests._figures import plotly_array as _array
 
 APP = str(PROJECT_ROOT / "app.py")
 CLASSIFY = "pages/classify.py"
@@ -216,17 +217,6 @@ def test_classify_synthetic_toggle_adds_labelled_section(registry, swing):
 
 
 # --- Spectrogram lab ------------------------------------------------------------------------
-
-
-def _array(field) -> np.ndarray:
-    """A plotly array field, whether a list or plotly's typed-array encoding (``bdata``)."""
-    if isinstance(field, dict):
-        import base64
-
-        values = np.frombuffer(base64.b64decode(field["bdata"]), dtype=np.dtype(field["dtype"]))
-        shape = field.get("shape")
-        return values.reshape([int(d) for d in str(shape).split(",")]) if shape else values
-    return np.asarray(field, dtype=float)
 
 
 def _trace_shape(spec: dict, index: int = 0) -> tuple[int, ...]:

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core.config import GTZAN_GENRES, PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.tags import MSD_TAGS, MTT_TAGS
+from tests._figures import plotly_array
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 300
@@ -47,18 +48,7 @@ def _figures(at: AppTest) -> dict[str, dict]:
     return {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
 
 
-def _values(trace_field) -> np.ndarray:
-    """A plotly array field, whether a list or plotly's typed-array encoding."""
-    if isinstance(trace_field, dict):
-        import base64
-
-        raw = base64.b64decode(trace_field["bdata"])
-        dtype = {"f4": np.float32, "f8": np.float64, "i4": np.int32, "i2": np.int16, "i1": np.int8,
-                 "u1": np.uint8, "u2": np.uint16, "u4": np.uint32}[trace_field["dtype"]]
-        values = np.frombuffer(raw, dtype=dtype)
-        shape = trace_field.get("shape")
-        return values.reshape([int(d) for d in str(shape).split(",")]) if shape else values
-    return np.asarray(trace_field)
+_values = plotly_array
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ The helpers in ``genre_core.app.spectro_views`` are tested directly.
 
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
@@ -21,6 +20,7 @@ from genre_core import plots
 from genre_core.app import spectro_views as sv
 from genre_core.config import PROJECT_ROOT, SAMPLE_RATE
 from genre_core.session import example_clip, excerpt
+from tests._figures import plotly_array as _array
 
 APP = str(PROJECT_ROOT / "app.py")
 LAB = "pages/spectrogram_lab.py"
@@ -40,15 +40,6 @@ def _lab(clip=None) -> AppTest:
     at.switch_page(LAB).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def _array(value) -> np.ndarray:
-    """A plotly array from a figure spec (plain list or typed-array encoding)."""
-    if isinstance(value, dict):
-        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return data.reshape([int(d) for d in str(shape).split(",")]) if shape else data
-    return np.asarray(value, dtype=float)
 
 
 def _figures(at: AppTest) -> dict[str, dict]:
