@@ -331,14 +331,17 @@ def error_banner() -> None:
         st.error(message, icon=":material/error:")
 
 
+def clip_hint(purpose: str = "analyse") -> None:
+    """Where to load a clip from, for a page that has none yet."""
+    st.info(f"Load a clip to {purpose}: upload a song, record one, or pick a built-in example in the sidebar.",
+            icon=":material/arrow_back:")
+
+
 def require_clip(purpose: str = "analyse") -> CurrentClip:
     """The current clip, or a hint and ``st.stop()`` when there is none."""
     current = current_clip()
     if current is None:
-        st.info(
-            f"Load a clip to {purpose}: upload a song, record one, or pick a built-in example "
-            "in the sidebar.", icon=":material/arrow_back:",
-        )
+        clip_hint(purpose)
         st.stop()
     return current
 

@@ -9,12 +9,13 @@ from pages._shared import ensure_app_frame
 from pages._shared import (
     SHOW_SYNTH_KEY,
     clip_header,
+    clip_hint,
+    current_clip,
     data_badge,
     loadable,
     model_entries,
     playhead,
     predictions_or_stop,
-    require_clip,
     training_overlap_or_none,
 )
 from genre_core import plots
@@ -24,6 +25,7 @@ from genre_core.app.honesty import (
     honest_caption,
     honest_metric,
     label_set_title,
+    leaderboard_view,
     reliability_warnings,
 )
 from genre_core.app.tagger_views import (
@@ -34,6 +36,7 @@ from genre_core.app.tagger_views import (
     agreement_sentence,
     can_map,
     default_taggers,
+    is_tagger,
     mapped_genres,
     split_entries,
     tag_groups,
@@ -54,14 +57,30 @@ st.caption("Every trained model listens to the clip. Each label set gets one hea
            "rule, a models × genres heatmap in a fixed genre order, each model's bars as detail, and a timeline of "
            "how the genre changes across the song. Every model's name carries its honest accuracy: the one "
            "measured on tracks (and, for GTZAN, artists) it never saw. Pretrained taggers add their tags.")
-current = require_clip("classify")
-# The player and the training-track flag go first on the page but are filled in after the
-# predictions: the flag reads the GTZAN-57 features that the models' one pass captures.
-header = st.container(key=PLAYER)
 
 
-def _choose_and_predict() -> tuple[list, list, float]:
-    """The model pickers, then every chosen model's prediction: (chosen, predictions, seconds).
+def _models_at_a_glance() -> None:
+    """Before a clip is loaded: the real-data genre models that will listen, honest accuracy against speed."""
+    cards = {e.name: e.card for e in model_entries(include_synthetic=False) if not is_tagger(e.card)}
+    for heading, phrase, shown in leaderboard_view(cards)[:1]:
+        latency = shown.get("latency ms/30 s")
+        if len(shown) < 2 or "accuracy" not in shown or latency is None or not latency.notna().all():
+            return
+        st.subheader(f"The models that will listen · {heading}")
+        left, right = st.columns([3, 2])
+        left.plotly_chart(plots.leaderboard_figure(list(shown["model"]), shown["accuracy"], latency,
+                                                   title=f"Accuracy on {phrase} against latency"),
+                          key="classify_models")
+        right.dataframe(shown[["model", "accuracy", "latency ms/30 s"]], hide_index=True, key="classify_models_table",
+                        column_config={"accuracy": st.column_config.NumberColumn(format="percent",
+                                                                                 help=f"On {phrase}."),
+                                       "latency ms/30 s": st.column_config.NumberColumn(format="%.0f")})
+        right.caption("Compare models has the full leaderboard, each model's confusion matrix and its training "
+                      "curves.")
+
+
+def _choose_models() -> list:
+    """The model pickers (shown with or without a clip); the chosen registry entries.
 
     Ends the run (``st.stop``) with a message when there is nothing to show.
     """
@@ -70,7 +89,6 @@ def _choose_and_predict() -> tuple[list, list, float]:
         st.warning("No trained models were found in `models/`. Train one with `python -m train classic` "
                    "(see the README), then reload this page.")
         st.stop()
-
     real, taggers, synthetic = split_entries(entries)
     chosen_taggers = st.multiselect(
         "Pretrained taggers", [e.name for e in taggers], default=default_taggers(taggers), key="classify_taggers",
@@ -88,17 +106,33 @@ def _choose_and_predict() -> tuple[list, list, float]:
     if not chosen:
         st.info("No model is selected: add a tagger above, or switch on the synthetic demo models.")
         st.stop()
+    return chosen
 
+
+def _predict(chosen: list) -> tuple[list, float]:
+    """Every loadable chosen model's prediction on the clip, and their seconds."""
     names = loadable([e.name for e in chosen])
     if not names:
         st.error("None of the selected models could be loaded (see the warnings above).")
         st.stop()
-    predictions, seconds = predictions_or_stop(current, names)
-    return chosen, predictions, seconds
+    return predictions_or_stop(current, names)
 
 
+current = current_clip()
+# The clip's player and training-track flag go first on the page but are filled in after the
+# predictions: the flag reads the GTZAN-57 features that the models' one pass captures.  Without a
+# clip the same place says where to load one, and the page shows the models and their pickers
+# (which also gets the browser to load their code before the first upload).
+header = st.container(key=PLAYER)
+if current is None:
+    with header:
+        clip_hint("classify")
+    _models_at_a_glance()
+    _choose_models()
+    st.stop()
 try:
-    chosen, predictions, seconds = _choose_and_predict()
+    chosen = _choose_models()
+    predictions, seconds = _predict(chosen)
 finally:  # also when the run stops early: the clip's player and notes are always shown
     with header:
         clip_header(current)

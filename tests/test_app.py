@@ -500,3 +500,20 @@ def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
     monkeypatch.setattr(streamlit.web.cli, "main", fake_streamlit)
     launch.main(["--server.port", "8599"])
     assert handed == [["run", str(PROJECT_ROOT / "app.py"), "--server.port", "8599"]]
+
+
+def test_classify_without_a_clip_shows_the_models_that_will_listen(registry):
+    """The landing page: before any clip, the real-data genre models' honest accuracy against latency."""
+    from genre_core.app.honesty import honest_metric
+    from genre_core.app.tagger_views import is_tagger
+
+    genre_models = [e for e in registry.entries(real_only=True) if not is_tagger(e.card)]
+    if len(genre_models) < 2:
+        pytest.skip("fewer than two real-data genre models in models/")
+    at = _app()
+    chart = _figures(at)["classify_models"]["data"][0]
+    assert len(chart["text"]) == len(genre_models)
+    best = max(genre_models, key=lambda e: honest_metric(e.card)[1])
+    accuracy = dict(zip(chart["text"], _array(chart["y"])))
+    assert max(accuracy.values()) == pytest.approx(honest_metric(best.card)[1])
+    assert any("Load a clip" in str(e.value) for e in at.get("alert") + at.get("info"))

@@ -206,6 +206,11 @@ def test_feature_map_grid_panels_and_time_only_maps():
     fig = plots.feature_map_grid(maps, [5, 9, 1], np.arange(23) * 0.128, bands, BAND_HZ, columns=2)
     assert len(fig.data) == 3
     np.testing.assert_allclose(np.asarray(fig.data[0].y), bands)
+    # each panel on its own 256-level scale: filter 5's map, frequency up, time across
+    panel = np.asarray(fig.data[0].z)
+    assert panel.dtype == np.uint8 and panel.shape == (12, 23) and panel.min() == 0 and panel.max() == 255
+    expected = plots._unit(maps[:, :, 5]).T * 255
+    assert np.abs(panel.astype(float) - expected).max() <= 0.5 + 1e-4
     assert any("kHz" in t for t in _tick_text(fig))
     flat = plots.feature_map_grid(maps[:, 0, :], [3, 4], np.arange(23) * 0.016, None, BAND_HZ)
     (heat,) = flat.data

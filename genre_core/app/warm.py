@@ -35,8 +35,9 @@ _READY: threading.Event | None = None
 all_loaded = threading.Event()
 #: Seconds the default models took to become warm in this process (None until they are).
 warm_seconds: float | None = None
-#: Noise the models are run on: 4 s, enough for one of every model's analysis windows.
-NOISE_SECONDS = 4.0
+#: Noise the models are run on: as long as a typical upload (a GTZAN-length clip), so the first
+#: real one meets no code path, array size or JIT specialisation the warm-up has not run.
+NOISE_SECONDS = 30.0
 
 
 def _warm_figures(names: list[str], labels: list[str]) -> None:
@@ -68,18 +69,16 @@ def _warm(registry: Any, ready: threading.Event) -> None:
     names: list[str] = []
     try:
         from genre_core.app.honesty import load_fingerprints, training_overlap
-        from genre_core.app.shared_inputs import clip_gtzan57
+        from genre_core.app.shared_inputs import analyse_clip
         from genre_core.config import GTZAN_GENRES, SAMPLE_RATE
-        from genre_core.predict import predict_samples
 
         names = [e.name for e in registry.entries() if getattr(e, "shown_by_default", e.is_real_data)]
         predictors, _ = registry.load_many(names)
         noise = 0.1 * np.random.default_rng(0).standard_normal(int(NOISE_SECONDS * SAMPLE_RATE)).astype(np.float32)
-        predict_samples(noise, SAMPLE_RATE, predictors)
-        # the training-track check reads the same GTZAN-57 pass and the stored fingerprints
-        found = clip_gtzan57(noise, SAMPLE_RATE, window_seconds=NOISE_SECONDS, hop_seconds=NOISE_SECONDS)
+        # the app's one pass: the models and the GTZAN-57 features the training-track check reads
+        found, _ = analyse_clip(noise, SAMPLE_RATE, predictors, want_features=True)
         fingerprints = load_fingerprints(registry.entries(real_only=True))
-        if fingerprints:
+        if fingerprints and found is not None:
             training_overlap(found.features, fingerprints, found.windows)
         _warm_figures(names or ["model"], list(GTZAN_GENRES))
         warm_seconds = time.perf_counter() - started
