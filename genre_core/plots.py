@@ -27,6 +27,8 @@ RANK_TEXT_COLOUR = "#1f2933"
 #: Display limits: beyond these, figures are block-averaged.
 MAX_HEATMAP_ROWS = 384
 MAX_HEATMAP_COLS = 600
+#: Height (px) of a figure's title, margins and time axis: the plot area is the rest.
+PLOT_AREA_MARGIN_PX = 100
 WAVEFORM_BINS = 2000
 #: Grad-CAM overlay: transparent where the map is 0, so the spectrogram shows through.
 CAM_COLORSCALE = [
@@ -410,9 +412,10 @@ def spectrogram_figure(
         raise ValueError(f"{len(y)} y values for {z.shape[0]} rows")
     if log_y and y[0] <= 0:
         z, y = z[1:], y[1:]
-    # No more rows than the figure has pixels in height: finer rows cannot be seen, and each costs
-    # payload and drawing time in the browser (a 2048-point STFT has 1025 rows).
-    max_rows = min(MAX_HEATMAP_ROWS, max(64, int(height)))
+    # No more rows than the plot area has pixels in height (the figure less about 100 px of title
+    # and time axis): finer rows cannot be seen, and each costs payload and drawing time in the
+    # browser (a 2048-point STFT has 1025 rows).
+    max_rows = min(MAX_HEATMAP_ROWS, max(64, int(height) - PLOT_AREA_MARGIN_PX))
     z, row_step, col_step = _block_reduce(z, max_rows, MAX_HEATMAP_COLS)
     y = y[: z.shape[0] * row_step].reshape(z.shape[0], row_step).mean(axis=1)
     times = t0 + (np.arange(z.shape[1]) * col_step + (col_step - 1) / 2) * hop_length / float(sample_rate)
