@@ -61,6 +61,18 @@ def _stft_figure(v: SpectralViews, title: str, t0: float, height: int = 320, *,
                                     colorbar_title="dB re max", hover_y="%{y:.0f} Hz", t0=t0)
 
 
+# The two figures a mel, fmax or MFCC slider leaves unchanged are kept (Streamlit only reads a
+# figure), so such a step rebuilds only the filterbank, mel and MFCC figures.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _waveform(clip_key: str, _y_full: np.ndarray, highlight: tuple[float, float] | None, title: str):
+    return plots.waveform_figure(_y_full, SAMPLE_RATE, highlight=highlight, title=title)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _stft(key: str, n_fft: int, hop: int, log_frequency: bool, t0: float, title: str, _views: SpectralViews):
+    return _stft_figure(_views, title, t0, log_frequency=log_frequency)
+
+
 def _mel_figure(v: SpectralViews, title: str, t0: float, height: int = 320):
     return sv.mel_figure(v.mel_db, SAMPLE_RATE, v.hop_length, v.fmax, title=title, t0=t0, height=height)
 
@@ -119,7 +131,7 @@ def _lab(mode: str) -> None:
     if mode == TEACHING:
         name = st.selectbox("Teaching sound", sounds, key="lab_teaching")
         y_full = teaching(name)
-        key_base = f"teach:{name}"
+        clip_key = key_base = f"teach:{name}"
         with st.container(key="lab_player"):
             st.audio(y_full, sample_rate=SAMPLE_RATE)
         start, length = 0.0, len(y_full) / SAMPLE_RATE
@@ -135,7 +147,8 @@ def _lab(mode: str) -> None:
         # The key carries the clip so a new clip (a new range) starts a fresh slider.
         start = c2.slider("Excerpt start (s)", 0.0, latest, 0.0, step=0.5,
                           key=f"lab_start_{current.digest[:12]}") if latest > 0 else 0.0
-        key_base = f"{current.digest}:{start:.2f}:{length:.2f}"
+        clip_key = current.digest
+        key_base = f"{clip_key}:{start:.2f}:{length:.2f}"
 
     y = excerpt(y_full, SAMPLE_RATE, start, length)
     t0 = sv.excerpt_start(len(y_full), SAMPLE_RATE, start, length)
@@ -146,8 +159,8 @@ def _lab(mode: str) -> None:
     st.markdown("The microphone's view: air pressure over time. Drag to zoom in; double-click to zoom out. "
                 "Long clips are drawn as a min/max envelope, which looks the same at screen resolution.")
     whole = length >= len(y_full) / SAMPLE_RATE - 1e-6
-    st.plotly_chart(plots.waveform_figure(y_full, SAMPLE_RATE, highlight=None if whole else (t0, t0 + len(y) / SAMPLE_RATE),
-                                          title="Waveform" if whole else f"Whole clip (shaded: {span}, analysed below)"),
+    st.plotly_chart(_waveform(clip_key, y_full, None if whole else (t0, t0 + len(y) / SAMPLE_RATE),
+                              "Waveform" if whole else f"Whole clip (shaded: {span}, analysed below)"),
                     key="lab_waveform")
 
     st.subheader("2 · Short-time Fourier transform (dB)")
@@ -157,7 +170,8 @@ def _lab(mode: str) -> None:
         "logarithmically, so it is shown in **decibels**: a log scale that makes quiet detail visible "
         "next to loud peaks. " + sv.DB_CONVENTION
     )
-    st.plotly_chart(_stft_figure(views, f"STFT, n_fft={n_fft}, hop={hop} · {span}", t0, log_frequency=log_frequency), key="lab_stft")
+    st.plotly_chart(_stft(key_base, n_fft, hop, log_frequency, t0, f"STFT, n_fft={n_fft}, hop={hop} · {span}", views),
+                    key="lab_stft")
 
     st.subheader("3 · The mel filterbank")
     st.markdown(

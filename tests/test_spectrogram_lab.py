@@ -197,3 +197,18 @@ def test_spectral_views_from_one_stft_equal_librosas_own_calls(n_fft, hop, n_mel
     np.testing.assert_allclose(views.stft_db, features.stft_db(y, n_fft, hop), atol=1e-3)
     np.testing.assert_allclose(views.mel_db, features.mel_spectrogram(y, 22050, n_fft, hop, n_mels, fmax), atol=1e-3)
     np.testing.assert_allclose(views.mfcc, features.mfcc(y, 22050, 13, n_fft, hop, n_mels, fmax), atol=1e-2)
+
+
+def test_each_teaching_sound_gets_its_own_waveform_and_stft():
+    """The waveform and STFT figures are kept across slider steps: a new sound must still redraw them."""
+    at = _lab()
+    first = _figures(at)
+    sounds = at.selectbox(key="lab_teaching").options
+    at.selectbox(key="lab_teaching").set_value(sounds[1]).run()
+    assert not at.exception
+    second = _figures(at)
+    for key in ("lab_waveform", "lab_stft"):
+        assert second[key]["data"] != first[key]["data"], key
+    # a mel slider step keeps the STFT as it was
+    at.slider(key="lab_n_mels").set_value(64).run()
+    assert _figures(at)["lab_stft"]["data"] == second["lab_stft"]["data"]
