@@ -108,8 +108,9 @@ FEATURES = "__gtzan57_features__"
 STORED_CLIPS = 8
 
 
-def _analyse(current: CurrentClip, model_names: list[str], *, want_features: bool) -> None:
-    """Compute what the store lacks for the clip, in one pass (:func:`~genre_core.app.shared_inputs.analyse_clip`).
+def _analyse(current: CurrentClip, model_names: list[str], *, want_features: bool) -> tuple[Any, dict[str, Any]]:
+    """The clip's GTZAN-57 features (or None) and the named models' predictions, computing what the
+    store lacks in one pass (:func:`~genre_core.app.shared_inputs.analyse_clip`).
 
     The GTZAN-57 features serve both the GTZAN models and the training-set check,
     so whichever needs them first computes them for both.
@@ -118,14 +119,17 @@ def _analyse(current: CurrentClip, model_names: list[str], *, want_features: boo
 
     store = _clip_store()
     digest = current.digest
-    missing = [n for n in dict.fromkeys(model_names) if (digest, n) not in store]
-    features = store.get((digest, FEATURES))
+    with _STORE_LOCK:
+        found = {n: store[(digest, n)] for n in model_names if (digest, n) in store}
+        features = store.get((digest, FEATURES))
+    missing = [n for n in dict.fromkeys(model_names) if n not in found]
     if not missing and (features is not None or not want_features):
-        return
+        return features, found
     with st.spinner("Classifying…" if missing else "Computing the GTZAN-57 features…"):
         features, predictions = analyse_clip(current.samples, current.sample_rate,
                                              [get_predictor(n) for n in missing], features=features,
                                              want_features=want_features)
+    found.update((p.model, p) for p in predictions)
     with _STORE_LOCK:
         if features is not None:
             store[(digest, FEATURES)] = features
@@ -135,6 +139,7 @@ def _analyse(current: CurrentClip, model_names: list[str], *, want_features: boo
         for old in digests[:-STORED_CLIPS]:
             for key in [k for k in store if k[0] == old]:
                 del store[key]
+    return features, found
 
 
 def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
@@ -143,16 +148,14 @@ def predictions_for(current: CurrentClip, model_names: list[str]) -> tuple[list[
     The GTZAN-57 features are captured in the same pass (the training-set check
     reads them), and groups of models that share an input run concurrently.
     """
-    _analyse(current, model_names, want_features=True)
-    store = _clip_store()
-    chosen = [store[(current.digest, name)] for name in model_names]
+    _, found = _analyse(current, model_names, want_features=True)
+    chosen = [found[name] for name in model_names]
     return chosen, float(sum(p.seconds for p in chosen))
 
 
 def clip_features(current: CurrentClip) -> Any:
     """The clip's GTZAN-57 window features (:class:`~genre_core.app.shared_inputs.ClipFeatures`)."""
-    _analyse(current, [], want_features=True)
-    return _clip_store()[(current.digest, FEATURES)]
+    return _analyse(current, [], want_features=True)[0]
 
 
 def predictions_or_stop(current: CurrentClip, model_names: list[str]) -> tuple[list[Any], float]:
