@@ -98,6 +98,8 @@ st.caption(f"Architecture: {card.get('architecture', '?')}")
 for note in readable_notes(card):
     st.caption(note)
 protocols = protocol_options(card, evaluation_protocols(card))
+metrics: dict = {}
+labels: list = []
 if is_tagger(card):
     authors = (card.get("metrics") or {}).get("authors_test") or {}
     source = card.get("source") or {}
@@ -122,19 +124,32 @@ elif protocols:
     if metrics.get("macro_f1") is not None:
         m2.metric("Macro-F1", f"{metrics['macro_f1']:.3f}")
     labels = metrics.get("labels") or card.get("labels") or []
-    # Full width, one below the other: side by side, ten rotated genre names overlap at 1400 px.
-    if "confusion_matrix" in metrics and labels:
-        st.plotly_chart(plots.confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), labels,
-                                                      title="Confusion matrix (row-normalised, counts shown)"),
-                        key="compare_confusion")
-    if metrics.get("per_class"):
-        st.plotly_chart(plots.per_class_f1_figure(metrics["per_class"], title="F1 per class"), key="compare_f1")
 else:
     st.info("This model's card has no per-class evaluation.")
 history = card.get("history") or {}
-if history:
-    st.plotly_chart(plots.training_curves_figure(history, title="Training curves"), key="compare_history")
-    st.caption(curves_note(card, history))
+# One diagnostic at a time, drawn only when its tab is chosen (a rerun): three full-width charts
+# cost the browser about a third of a second on every visit.
+diagnostics = [title for title, shown in (
+    ("Confusion matrix", bool("confusion_matrix" in metrics and labels)),
+    ("F1 per class", bool(metrics.get("per_class"))),
+    ("Training curves", bool(history)),
+) if shown]
+if diagnostics:
+    for title, tab in zip(diagnostics, st.tabs(diagnostics, key=f"compare_diagnostic_{name}", on_change="rerun")):
+        if not tab.open:
+            continue
+        with tab:
+            if title == "Confusion matrix":
+                st.plotly_chart(plots.confusion_matrix_figure(np.asarray(metrics["confusion_matrix"]), labels,
+                                                              title="Confusion matrix (row-normalised, counts shown)"),
+                                key="compare_confusion")
+            elif title == "F1 per class":
+                st.plotly_chart(plots.per_class_f1_figure(metrics["per_class"], title="F1 per class"),
+                                key="compare_f1")
+            else:
+                st.plotly_chart(plots.training_curves_figure(history, title="Training curves"),
+                                key="compare_history")
+                st.caption(curves_note(card, history))
 
 st.header("On the current clip")
 current = current_clip()

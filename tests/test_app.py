@@ -482,6 +482,10 @@ def test_warm_up_loads_and_runs_the_default_models_once_per_process():
         pytest.skip("no model in models/ is shown by default")
     assert warm.warm_seconds is not None, "the warm-up failed (see the log)"
     assert set(defaults) <= set(registry.loaded_names())
+    # then every other model, and the other pages' first-use costs
+    assert warm.all_loaded.wait(600), "the other models never finished loading"
+    _, failures = registry.load_many(registry.names())
+    assert set(registry.loaded_names()) == set(registry.names()) - set(failures)
 
 
 def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):

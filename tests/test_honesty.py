@@ -395,6 +395,9 @@ def test_compare_shows_validation_curves_or_says_why_not(registry):
     for entry in deep[:1] + dense[:1]:
         at.selectbox(key="compare_model").set_value(entry.name).run()
         assert not at.exception, [e.value for e in at.exception]
+        assert "compare_history" not in _figures(at)  # drawn only when its tab is chosen
+        at.session_state[f"compare_diagnostic_{entry.name}"] = "Training curves"
+        at.run()
         names = {t.get("name") for t in _figures(at)["compare_history"]["data"]}
         if entry in deep:
             assert "validation accuracy" in names

@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -31,7 +32,8 @@ import numpy as np
 
 _LOCK = threading.Lock()
 _READY: threading.Event | None = None
-#: Set once every model in the registry has been loaded (or has failed to load).
+#: Set once every model in the registry has been loaded (or has failed to load) and the other
+#: pages' first-use costs are paid.
 all_loaded = threading.Event()
 #: Seconds the default models took to become warm in this process (None until they are).
 warm_seconds: float | None = None
@@ -54,6 +56,39 @@ def _warm_figures(names: list[str], labels: list[str]) -> None:
     ]
     for figure in figures:
         pio.to_json(figure, validate=False)
+
+
+def _warm_pages(others: list[Any]) -> None:
+    """The first visit of the other pages: each measured 0.15–0.8 s once per process, cold.
+
+    - the Spectrogram lab's views (librosa's filters and DCT compile on first use: 0.83 s);
+    - one patch through every other tagger (each traces its graph: 0.15 s) and the default
+      CNN's feature-map probe (Inside the CNN);
+    - the WebRTC libraries under the Live page's component (aiortc, av), when they are safe to
+      load (:func:`genre_core.live.webrtc_blocker`).  Not ``streamlit_webrtc`` itself: imported
+      outside a script run, its component would never be registered with the server.
+    """
+    from genre_core import plots
+    from genre_core.app.cnn_views import FEATURE_MAP_LAYERS
+    from genre_core.config import MUSICNN_N_MELS, MUSICNN_PATCH_FRAMES, SAMPLE_RATE
+    from genre_core.explain import feature_maps
+    from genre_core.live import webrtc_blocker
+    from genre_core.session import spectral_views
+
+    noise = 0.1 * np.random.default_rng(1).standard_normal(10 * SAMPLE_RATE).astype(np.float32)
+    views = spectral_views(noise, SAMPLE_RATE)
+    plots.spectrogram_figure(views.stft_db, SAMPLE_RATE, views.hop_length, y_values=views.fft_frequencies)
+    plots.filterbank_figure(views.filterbank, views.fft_frequencies)
+    plots.mfcc_figure(views.mfcc, SAMPLE_RATE, views.hop_length)
+    plots.waveform_figure(noise, SAMPLE_RATE)
+    patch = np.zeros((1, MUSICNN_PATCH_FRAMES, MUSICNN_N_MELS), np.float32)
+    for predictor in others:
+        if getattr(predictor, "multi_label", False) and hasattr(predictor, "architecture"):
+            predictor.predict_inputs(patch)
+            feature_maps(predictor.model, patch[0], list(FEATURE_MAP_LAYERS.get(predictor.architecture, ())))
+    if webrtc_blocker() is None:
+        for name in ("av", "aiortc"):
+            importlib.import_module(name)
 
 
 def _warm(registry: Any, ready: threading.Event) -> None:
@@ -87,9 +122,10 @@ def _warm(registry: Any, ready: threading.Event) -> None:
     finally:
         ready.set()
     try:
-        registry.load_many([e.name for e in registry.entries() if e.name not in names])
+        others, _ = registry.load_many([e.name for e in registry.entries() if e.name not in names])
+        _warm_pages(others)
     except Exception:  # noqa: BLE001
-        log.warning("loading the other models failed", exc_info=True)
+        log.warning("loading or warming the other models failed", exc_info=True)
     finally:
         all_loaded.set()
 
