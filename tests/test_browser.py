@@ -225,6 +225,14 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
                 page.wait_for_function(
                     f"() => {{ const el = document.querySelector('.st-key-{key} .genre-lab-playhead');"
                     " return el !== null && el.style.display === 'block'; }", timeout=10_000)
+            # the line follows the player: after a seek, and while it plays (muted, so autoplay is allowed)
+            line = "document.querySelector('.st-key-lab_stft .genre-lab-playhead').dataset.time"
+            page.evaluate("() => { document.querySelector('.st-key-lab_player audio').currentTime = 2.5; }")
+            page.wait_for_function(f"() => {line} === '2.50'", timeout=10_000)
+            page.evaluate("() => { const a = document.querySelector('.st-key-lab_player audio');"
+                          " a.muted = true; return a.play(); }")
+            page.wait_for_function(f"() => parseFloat({line}) > 2.8", timeout=10_000)
+            page.evaluate("() => document.querySelector('.st-key-lab_player audio').pause()")
         shots.append(_screenshot(page, name, tmp_path))
     assert all(p.stat().st_size > 10_000 for p in shots)
 

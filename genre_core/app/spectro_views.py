@@ -133,7 +133,8 @@ def seek_time(event: Any, low: float, high: float) -> float | None:
 PLAYHEAD_JS = r"""
 export default function (component) {
   const groups = ((component.data || {}).groups) || [];
-  const bound = new WeakSet();
+  const charts = new WeakSet();
+  const players = new WeakSet();
   let frame = 0;
   const audioOf = (g) => document.querySelector(`.st-key-${g.player} audio`);
   const chartsOf = (g) => g.charts.flatMap(
@@ -150,9 +151,9 @@ export default function (component) {
     }
     return el;
   };
-  const bind = (gd, audio) => {
-    if (bound.has(gd)) return;
-    bound.add(gd);
+  const bindChart = (gd, g) => {
+    if (charts.has(gd)) return;
+    charts.add(gd);
     let down = null;
     gd.addEventListener("mousedown", (e) => { down = [e.clientX, e.clientY]; }, true);
     gd.addEventListener("click", (e) => {
@@ -161,35 +162,55 @@ export default function (component) {
       const xa = fl.xaxis, ya = fl.yaxis, box = gd.getBoundingClientRect();
       const px = e.clientX - box.left - xa._offset, py = e.clientY - box.top - ya._offset;
       if (px < 0 || px > xa._length || py < 0 || py > ya._length) return;
-      const player = audioOf(audio);
+      const player = audioOf(g);
       if (!player) return;
       const t = xa.p2l(px);
       player.currentTime = Math.max(0, Math.min(t, player.duration || t));
       gd.dataset.seekedTo = player.currentTime.toFixed(2);
+      draw();
     }, true);
   };
+  // Styles are written only when they change: a write per frame would restyle the page 60 times a second.
+  const set = (el, key, value) => { if (el.style[key] !== value) el.style[key] = value; };
   const draw = () => {
     for (const g of groups) {
       const player = audioOf(g);
       for (const gd of chartsOf(g)) {
-        bind(gd, g);
         const fl = gd._fullLayout;
         if (!fl || !fl.xaxis || !fl.yaxis || !player) continue;
         const xa = fl.xaxis, ya = fl.yaxis, t = player.currentTime, el = lineOf(gd);
         const lo = Math.min(xa.range[0], xa.range[1]), hi = Math.max(xa.range[0], xa.range[1]);
         const show = (t > 0 || !player.paused) && t >= lo && t <= hi;
-        el.style.display = show ? "block" : "none";
+        set(el, "display", show ? "block" : "none");
         if (show) {
-          el.style.left = `${xa._offset + xa.l2p(t)}px`;
-          el.style.top = `${ya._offset}px`;
-          el.style.height = `${ya._length}px`;
+          set(el, "left", `${xa._offset + xa.l2p(t)}px`);
+          set(el, "top", `${ya._offset}px`);
+          set(el, "height", `${ya._length}px`);
           el.dataset.time = t.toFixed(2);
         }
       }
     }
-    frame = requestAnimationFrame(draw);
   };
-  frame = requestAnimationFrame(draw);
-  return () => cancelAnimationFrame(frame);
+  // Animate only while a player plays; otherwise draw on its events.
+  const playing = () => groups.some((g) => { const p = audioOf(g); return p && !p.paused && !p.ended; });
+  const loop = () => { draw(); frame = playing() ? requestAnimationFrame(loop) : 0; };
+  const start = () => { if (!frame) frame = requestAnimationFrame(loop); };
+  // Reruns replace the charts and players: look for new ones twice a second.
+  const bindAll = () => {
+    for (const g of groups) {
+      const player = audioOf(g);
+      if (player && !players.has(player)) {
+        players.add(player);
+        player.addEventListener("play", start);
+        for (const name of ["pause", "ended", "seeked", "loadedmetadata"]) player.addEventListener(name, draw);
+        if (!player.paused) start();
+      }
+      for (const gd of chartsOf(g)) bindChart(gd, g);
+    }
+    draw();
+  };
+  bindAll();
+  const poll = setInterval(bindAll, 500);
+  return () => { clearInterval(poll); cancelAnimationFrame(frame); };
 }
 """
