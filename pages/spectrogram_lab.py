@@ -182,9 +182,14 @@ def _lab(mode: str) -> None:
     if views.empty_filters:
         st.warning(f"{views.empty_filters} of the {n_mels} mel filters catch no FFT bin: with n_fft={n_fft} the bins "
                    "are too coarse for that many bands. Lower n_mels or raise n_fft.")
-    st.plotly_chart(plots.filterbank_figure(views.filterbank, views.fft_frequencies,
-                                            title=f"{n_mels} mel filters up to {views.fmax:.0f} Hz"),
-                    key="lab_filterbank")
+    # The filters depend on the settings, not on the clip: drawn when asked for, and then kept open
+    # across slider steps (each chart costs the browser about 0.1 s per step).
+    bank = st.expander(f"Show the {n_mels} mel filters up to {views.fmax:.0f} Hz", key="lab_filterbank_open",
+                       on_change="rerun")
+    if bank.open:
+        bank.plotly_chart(plots.filterbank_figure(views.filterbank, views.fft_frequencies,
+                                                  title=f"{n_mels} mel filters up to {views.fmax:.0f} Hz"),
+                          key="lab_filterbank")
 
     st.subheader("4 · Mel spectrogram (dB)")
     st.markdown("The STFT's power summed through the filterbank and put on a dB scale: the image most "

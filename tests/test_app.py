@@ -120,8 +120,8 @@ def test_page_loads_with_clip(page, swing):
     at.session_state["clip"] = swing
     at = _open(at, page)
     assert at.get("title")
-    if page == LAB:
-        assert len(at.get("plotly_chart")) == 5
+    if page == LAB:  # waveform, STFT, mel, MFCC (the filterbank waits for its expander)
+        assert len(at.get("plotly_chart")) == 4
 
 
 def test_live_page_reports_streaming_state():
@@ -239,6 +239,7 @@ def _trace_shape(spec: dict, index: int = 0) -> tuple[int, ...]:
 def test_lab_sliders_redraw_figures(slider, value, chart, swing):
     at = _app()
     at.session_state["clip"] = swing
+    at.session_state["lab_filterbank_open"] = True  # the filterbank is drawn once its expander is opened
     at = _open(at, LAB)
     before = _figures(at)[chart]
     widget = next(w for w in at.get("slider") + at.get("select_slider") if w.key == slider)
@@ -521,3 +522,14 @@ def test_classify_without_a_clip_shows_the_models_that_will_listen(registry):
     accuracy = dict(zip(chart["text"], _array(chart["y"])))
     assert max(accuracy.values()) == pytest.approx(honest_metric(best.card)[1])
     assert any("Load a clip" in str(e.value) for e in at.get("alert") + at.get("info"))
+
+
+def test_lab_draws_the_filterbank_only_when_asked(swing):
+    at = _app()
+    at.session_state["clip"] = swing
+    at = _open(at, LAB)
+    assert "lab_filterbank" not in _figures(at)
+    assert {"lab_waveform", "lab_stft", "lab_mel", "lab_mfcc"} <= set(_figures(at))
+    at.session_state["lab_filterbank_open"] = True
+    at.run()
+    assert "lab_filterbank" in _figures(at)
