@@ -141,6 +141,23 @@ def test_predict_samples_prepares_once_per_input_kind():
     assert voted.windows == predictions[0].windows
 
 
+def test_analyse_groups_equals_analyse_blocks_in_model_order_with_failures_kept_apart():
+    """Groups in threads of their own: same predictions, in the given order; one group's failure stays its own."""
+    from genre_core.stream import analyse_blocks, analyse_groups
+
+    sr = 100
+    y = np.ones(35 * sr, np.float32)
+    models = [_CountingPredictor("one", "k1", [0.9, 0.1]), _CountingPredictor("three", "k2", [0.5, 0.5]),
+              _CountingPredictor("two", "k1", [0.2, 0.8]), _CountingPredictor("bad", "k3", [0.5, 0.3, 0.2])]
+    grouped, serial = analyse_groups(y, sr, models), analyse_blocks([y], sr, models)
+    assert [p.model for p in grouped.predictions] == [p.model for p in serial.predictions] == ["one", "three", "two"]
+    for a, b in zip(grouped.predictions, serial.predictions):
+        np.testing.assert_array_equal(a.window_probabilities, b.window_probabilities)
+        assert a.windows == b.windows
+    assert set(grouped.failures) == set(serial.failures) == {"bad"}
+    assert analyse_groups(y, sr, []).predictions == []
+
+
 def test_predict_samples_rejects_bad_probability_shapes():
     bad = _CountingPredictor("bad", "k", [0.5, 0.3, 0.2])
     with pytest.raises(ValueError, match="'bad' returned probabilities of shape"):
@@ -220,3 +237,20 @@ def test_window_timeline_of_a_70_second_signal(feature_models, real_clips):
     assert prediction.window_probabilities.shape == (4, 10)
     np.testing.assert_allclose(prediction.window_probabilities.sum(axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(prediction.probabilities, prediction.window_probabilities.mean(axis=0))
+
+
+def test_analyse_clip_reuses_known_features_and_computes_the_rest():
+    from genre_core.app.shared_inputs import ClipFeatures, Gtzan57Capture, analyse_clip
+
+    sr = 100
+    key = Gtzan57Capture().input_key
+    on_features = _CountingPredictor("gtzan-like", key, [0.3, 0.7])
+    other = _CountingPredictor("tagger-like", "k2", [0.6, 0.4])
+    known = ClipFeatures(key, [(0.0, 30.0), (15.0, 45.0)], np.zeros((2, 57)), 0.5)
+    _CountingPredictor.prepared = 0
+    features, predictions = analyse_clip(np.ones(50 * sr, np.float32), sr, [on_features, other], features=known)
+    assert features is known
+    assert _CountingPredictor.prepared == 1  # only the model without features prepared its input
+    assert [p.model for p in predictions] == ["gtzan-like", "tagger-like"]
+    assert predictions[0].windows == known.windows  # the known features' windows
+    np.testing.assert_allclose(predictions[1].probabilities, [0.6, 0.4])
