@@ -246,7 +246,7 @@ def _take_file(uploaded: Any, origin: str) -> bool:
         check_upload_size(int(uploaded.size), uploaded.name, limit)
         data = uploaded.getvalue()
         set_current_clip(decode_bytes(content_hash(data), uploaded.name, origin, limit, data))
-        warm_up().wait()  # decoding ran beside the warm-up; the page's models are ready after it
+        warm_up().ready.wait()  # decoding ran beside the warm-up; the page's models are ready after it
     except AudioError as exc:
         _fail(upload_error_message(exc))
         return False
@@ -461,12 +461,12 @@ PAGE_FILES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def warm_up() -> threading.Event:
+def warm_up() -> Any:
     """Warm the default models once per server process (:func:`genre_core.app.warm.start_warm_up`).
 
     Already under way when the app was started by ``make run`` (the launcher warms
     before the server opens); started here on the first page view under a plain
-    ``streamlit run app.py``.  The event is set once the default models are warm.
+    ``streamlit run app.py``.  Its ``ready`` event is set once the default models are warm.
     """
     from genre_core.app.warm import start_warm_up
 

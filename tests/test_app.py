@@ -475,16 +475,16 @@ def test_warm_up_loads_and_runs_the_default_models_once_per_process():
     from genre_core.registry import default_registry
 
     registry = default_registry()
-    ready = warm.start_warm_up(registry)
-    assert ready.wait(600), "the warm-up never finished"
-    assert warm.start_warm_up(registry) is ready
+    warm_up = warm.start_warm_up(registry)
+    assert warm_up.ready.wait(600), "the warm-up never finished"
+    assert warm.start_warm_up(registry) is warm_up
     defaults = [e.name for e in registry.entries() if e.shown_by_default]
     if not defaults:
         pytest.skip("no model in models/ is shown by default")
-    assert warm.warm_seconds is not None, "the warm-up failed (see the log)"
+    assert warm_up.seconds is not None, "the warm-up failed (see the log)"
     assert set(defaults) <= set(registry.loaded_names())
     # then every other model, and the other pages' first-use costs
-    assert warm.all_loaded.wait(600), "the other models never finished loading"
+    assert warm_up.done.wait(600), "the other models never finished loading"
     _, failures = registry.load_many(registry.names())
     assert set(registry.loaded_names()) == set(registry.names()) - set(failures)
 
@@ -494,12 +494,14 @@ def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
     import streamlit.web.cli
 
     from genre_core.app import launch, warm
+    from genre_core.registry import default_registry
 
     handed: list[list[str]] = []
 
     def fake_streamlit(args, prog_name):
-        assert warm.start_warm_up(None).is_set(), "Streamlit started before the models were warm"
-        assert warm.all_loaded.is_set(), "Streamlit started before every model was loaded"
+        warm_up = warm.start_warm_up(default_registry())
+        assert warm_up.ready.is_set(), "Streamlit started before the models were warm"
+        assert warm_up.done.is_set(), "Streamlit started before every model was loaded"
         handed.append(args)
 
     monkeypatch.setattr(streamlit.web.cli, "main", fake_streamlit)

@@ -19,15 +19,15 @@ def main(argv: list[str] | None = None) -> None:
     """Warm the default models, then hand over to ``streamlit run app.py`` with ``argv``."""
     # Before anything imports TensorFlow (see preload_webrtc).
     preload_webrtc()
-    from genre_core.app.warm import all_loaded, start_warm_up
+    from genre_core.app.warm import start_warm_up
     from genre_core.config import PROJECT_ROOT
     from genre_core.registry import default_registry
 
     started = time.perf_counter()
     print("Genre lab: loading and warming the models before the server opens…", flush=True)
-    start_warm_up(default_registry()).wait()
-    # The other models too: loading them while a user waits for an upload slowed it by a second.
-    all_loaded.wait()
+    warm_up = start_warm_up(default_registry())
+    # The other models and pages too: loading them while a user waited for an upload slowed it by a second.
+    warm_up.done.wait()
     print(f"Genre lab: models warm after {time.perf_counter() - started:.1f} s; starting Streamlit.", flush=True)
 
     from streamlit.web.cli import main as streamlit_main

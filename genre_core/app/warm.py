@@ -13,10 +13,11 @@ started with plain ``streamlit run app.py``).
 Examples
 --------
 >>> from genre_core.registry import ModelRegistry
->>> ready = start_warm_up(ModelRegistry(()))  # an empty registry: nothing to load
->>> ready.wait(60)
-True
->>> start_warm_up(ModelRegistry(())) is ready  # once per process
+>>> empty = ModelRegistry(())  # nothing to load
+>>> warm_up = start_warm_up(empty)
+>>> warm_up.ready.wait(60), warm_up.done.wait(60)
+(True, True)
+>>> start_warm_up(empty) is warm_up  # once per registry
 True
 """
 
@@ -26,17 +27,37 @@ import importlib
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+
+
+@dataclass
+class WarmUp:
+    """One registry's warm-up.
+
+    Attributes
+    ----------
+    registry : ModelRegistry
+    ready : threading.Event
+        Set once the default models are loaded and have run once.
+    done : threading.Event
+        Set once every other model is loaded too and the other pages' first-use costs are paid.
+    seconds : float or None
+        How long the default models took to become warm (None until they are, or if that failed).
+    """
+
+    registry: Any
+    ready: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    seconds: float | None = None
+
+
 _LOCK = threading.Lock()
-_READY: threading.Event | None = None
-#: Set once every model in the registry has been loaded (or has failed to load) and the other
-#: pages' first-use costs are paid.
-all_loaded = threading.Event()
-#: Seconds the default models took to become warm in this process (None until they are).
-warm_seconds: float | None = None
+#: Warm-ups started in this process, by ``id`` of their registry (which each one keeps alive).
+_STARTED: dict[int, WarmUp] = {}
 #: Noise the models are run on: as long as a typical upload (a GTZAN-length clip), so the first
 #: real one meets no code path, array size or JIT specialisation the warm-up has not run.
 NOISE_SECONDS = 30.0
@@ -91,14 +112,14 @@ def _warm_pages(others: list[Any]) -> None:
             importlib.import_module(name)
 
 
-def _warm(registry: Any, ready: threading.Event) -> None:
+def _warm(warm_up: WarmUp) -> None:
     """Load the models Classify shows by default, run them once on noise, then load the rest.
 
-    ``ready`` is set once the default models are warm; the optional ones (Inside
-    the CNN's and Compare's) load after it, with nobody waiting.  Failures are
-    only logged: the pages report them when they run.
+    ``warm_up.ready`` is set once the default models are warm; the optional ones
+    (Inside the CNN's and Compare's) load after it.  Failures are only logged:
+    the pages report them when they run.
     """
-    global warm_seconds
+    registry = warm_up.registry
     log = logging.getLogger(__name__)
     started = time.perf_counter()
     names: list[str] = []
@@ -116,22 +137,22 @@ def _warm(registry: Any, ready: threading.Event) -> None:
         if fingerprints and found is not None:
             training_overlap(found.features, fingerprints, found.windows)
         _warm_figures(names or ["model"], list(GTZAN_GENRES))
-        warm_seconds = time.perf_counter() - started
+        warm_up.seconds = time.perf_counter() - started
     except Exception:  # noqa: BLE001 (a warm-up must never take the server down)
         log.warning("model warm-up failed", exc_info=True)
     finally:
-        ready.set()
+        warm_up.ready.set()
     try:
         others, _ = registry.load_many([e.name for e in registry.entries() if e.name not in names])
         _warm_pages(others)
     except Exception:  # noqa: BLE001
         log.warning("loading or warming the other models failed", exc_info=True)
     finally:
-        all_loaded.set()
+        warm_up.done.set()
 
 
-def start_warm_up(registry: Any) -> threading.Event:
-    """Start, once per process, a background thread warming ``registry``'s default models.
+def start_warm_up(registry: Any) -> WarmUp:
+    """Start, once per registry, a background thread warming its models.
 
     Parameters
     ----------
@@ -141,13 +162,12 @@ def start_warm_up(registry: Any) -> threading.Event:
 
     Returns
     -------
-    threading.Event
-        Set once the default models are loaded and have run once; the same
-        event on every call.
+    WarmUp
+        The same object on every call with this registry.
     """
-    global _READY
     with _LOCK:
-        if _READY is None:
-            _READY = threading.Event()
-            threading.Thread(target=_warm, args=(registry, _READY), name="genre-lab-warm-up", daemon=True).start()
-        return _READY
+        warm_up = _STARTED.get(id(registry))
+        if warm_up is None:
+            warm_up = _STARTED[id(registry)] = WarmUp(registry)
+            threading.Thread(target=_warm, args=(warm_up,), name="genre-lab-warm-up", daemon=True).start()
+        return warm_up
