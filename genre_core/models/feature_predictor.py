@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ..config import SAMPLE_RATE
+from ..config import HOP_SECONDS, SAMPLE_RATE, WINDOW_SECONDS
 from ..errors import ModelLoadError
 from ..features import gtzan57_windows
 from ..windows import resample_to
 from .base import Windows
-from .classical import HOP_SECONDS, INPUT_KIND, WINDOW_SECONDS
+from .classical import INPUT_KIND
 from .dense import load_dense
 from .persistence import load_sklearn
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import DATASETS, MODELS_DIR, REAL_DATASETS, SAMPLE_RATE
+from ..config import MODELS_DIR, REAL_DATASETS, SAMPLE_RATE
 from ..errors import UsageError
 from .configs import option
 from .fingerprints import make_fingerprint, write_fingerprint
@@ -153,14 +153,11 @@ def featurise_tracks(
 
 
 def _audio_table(config: ClassicConfig) -> pd.DataFrame:
-    from ..datasets import load_dataset
+    from .tracks import dataset_table
 
-    kwargs: dict[str, Any] = {}
-    if config.dataset == "fma":
-        if config.metadata is None:
-            raise ValueError("--dataset fma needs --metadata (tracks.csv or the fma_metadata folder)")
-        kwargs = {"metadata": config.metadata, "audio_dir": config.audio_dir}
-    return load_dataset(DATASETS[config.dataset].loader, config.audio_dir, **kwargs)
+    if config.dataset == "fma" and config.metadata is None:
+        raise ValueError("--dataset fma needs --metadata (tracks.csv or the fma_metadata folder)")
+    return dataset_table(config.dataset, config.audio_dir, config.metadata)
 
 
 def load_training_data(config: ClassicConfig) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any], list[str]]:

@@ -36,6 +36,7 @@ import tensorflow as tf
 from ..config import SAMPLE_RATE
 from ..models.deep import ArchitectureSpec
 from .configs import DeepTrainingConfig
+from .evaluate import evaluate_segments_and_tracks
 from .tracks import SYNTHETIC_NOTE, load_training_tracks
 from .tfrecords import (
     ReadStats,
@@ -182,25 +183,6 @@ def predict_split(
     output = model.predict(dataset.map(lambda x, y, t: x), verbose=0)
     ids = np.array([t.decode("utf-8") for t in np.concatenate(track_ids)], dtype=object)
     return probabilities(output, spec), np.concatenate(labels).astype(int), ids
-
-
-def evaluate_segments_and_tracks(
-    probs: np.ndarray, y: np.ndarray, track_ids: np.ndarray, labels: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """Metrics per segment and per track (mean-probability vote over a track's segments)."""
-    from .evaluate import evaluate, vote_tracks
-
-    labels = list(labels)
-    names = np.asarray(labels, dtype=object)
-    segment = evaluate(names[y], names[probs.argmax(axis=1)], labels)
-    voted_ids, track_probs = vote_tracks(track_ids, probs)
-    label_of_track = dict(zip(track_ids, names[y]))
-    track_true = np.array([label_of_track[t] for t in voted_ids], dtype=object)
-    track = evaluate(track_true, names[np.asarray(track_probs).argmax(axis=1)], labels)
-    return {"test_segment": segment, "test_track": track}
-
-
-# --- saving ------------------------------------------------------------------------------
 
 
 # --- the run -----------------------------------------------------------------------------

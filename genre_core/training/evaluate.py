@@ -194,3 +194,17 @@ def vote_tracks(track_ids: Sequence[Any], segment_probs: np.ndarray) -> tuple[np
     means = sums / np.bincount(inverse, minlength=len(unique))[:, None]
     order = np.argsort(first)
     return ids[first[order]], means[order]
+
+
+def evaluate_segments_and_tracks(
+    probs: np.ndarray, y: np.ndarray, track_ids: np.ndarray, labels: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Metrics per segment and per track (mean-probability vote over a track's segments)."""
+    labels = list(labels)
+    names = np.asarray(labels, dtype=object)
+    segment = evaluate(names[y], names[probs.argmax(axis=1)], labels)
+    voted_ids, track_probs = vote_tracks(track_ids, probs)
+    label_of_track = dict(zip(track_ids, names[y]))
+    track_true = np.array([label_of_track[t] for t in voted_ids], dtype=object)
+    track = evaluate(track_true, names[np.asarray(track_probs).argmax(axis=1)], labels)
+    return {"test_segment": segment, "test_track": track}

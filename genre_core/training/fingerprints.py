@@ -28,7 +28,6 @@ Write the fingerprint of the shipped GTZAN models with::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -259,7 +258,9 @@ def fingerprint_from_gtzan_table(csv_path: str | Path) -> TrainingFingerprint:
 def trained_on_table(card: dict) -> bool:
     """Whether a card describes a GTZAN-57 model trained on the whole GTZAN features table."""
     data = card.get("data") or {}
-    return (card.get("input") or {}).get("kind") == "gtzan57" and data.get("dataset") == "GTZAN" \
+    from ..models.classical import INPUT_KIND
+
+    return (card.get("input") or {}).get("kind") == INPUT_KIND and data.get("dataset") == "GTZAN" \
         and "all" in str(data.get("trained_on", ""))
 
 
@@ -269,10 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="GTZAN features_30_sec.csv the models were trained on")
     parser.add_argument("--models", default="models", help="folder of model folders (default: models)")
     args = parser.parse_args(argv)
+    from ..cards import read_card
+
     fingerprint = fingerprint_from_gtzan_table(args.data)
     written = 0
     for card_path in sorted(Path(args.models).glob("*/card.json")):
-        card = json.loads(card_path.read_text())
+        card = read_card(card_path.parent)
         if trained_on_table(card) and list(card["input"].get("feature_names") or fingerprint.feature_names) \
                 == list(fingerprint.feature_names):
             print(write_fingerprint(card_path.parent, fingerprint))

@@ -19,6 +19,14 @@ SYNTHETIC_NOTE: str = (
 )
 
 
+def dataset_table(dataset: str, data_dir: Any, metadata: Any = None) -> Any:
+    """A registered dataset's track table (``pandas.DataFrame``); FMA also reads its metadata."""
+    from ..datasets import load_dataset
+
+    kwargs = {"metadata": metadata, "audio_dir": data_dir} if dataset == "fma" and metadata else {}
+    return load_dataset(DATASETS[dataset].loader, data_dir, **kwargs)
+
+
 def load_training_tracks(
     dataset: str, data_dir: str | None = None, *, split_dir: str | None = None, metadata: str | None = None,
     seed: int = 0, synthetic_per_style: int = 40, synthetic_duration: float = 10.0,
@@ -57,7 +65,7 @@ def load_training_tracks(
     FileNotFoundError
         For a missing folder or file.
     """
-    from ..datasets import fault_filtered_split, load_dataset
+    from ..datasets import fault_filtered_split
 
     if dataset not in DEEP_DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DEEP_DATASETS)}")
@@ -78,8 +86,7 @@ def load_training_tracks(
     if not data_dir:
         raise ValueError(f"--data-dir is required for the {dataset} dataset")
     spec = DATASETS[dataset]
-    kwargs = {"metadata": metadata, "audio_dir": data_dir} if dataset == "fma" and metadata else {}
-    table = load_dataset(spec.loader, data_dir, **kwargs)
+    table = dataset_table(dataset, data_dir, metadata)
     found = set(table["label"])
     # A fixed label set keeps the class order of published results; a subset of FMA (or a folder) that
     # holds other labels gets its own, sorted.

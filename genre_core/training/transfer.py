@@ -580,7 +580,7 @@ def evaluate_head(head: FittedHead, data: EmbeddingSplit) -> dict[str, dict[str,
     dict
         ``{"segment": evaluate dict, "track": evaluate dict}``.
     """
-    from .deep import evaluate_segments_and_tracks
+    from .evaluate import evaluate_segments_and_tracks
 
     index = {label: i for i, label in enumerate(head.labels)}
     y = np.array([index[str(v)] for v in data.y])
