@@ -345,7 +345,3 @@ class PredictionHistory:
             row[names.get(entry.model, entry.model)] = f"{entry.label} {entry.probability:.0%}"
         table = pd.DataFrame([rows[k] for k in sorted(rows, reverse=newest_first)])
         return table
-
-    def entries(self) -> list[HistoryEntry]:
-        """Every recorded answer, oldest first."""
-        return list(self._entries)

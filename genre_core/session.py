@@ -11,7 +11,6 @@ is unit-testable and reusable from the CLI or a notebook.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,6 @@ import pandas as pd
 from .audio import MAX_DURATION, SUPPORTED_EXTENSIONS, AudioClip, AudioError, load_audio, write_wav_bytes
 from .config import SAMPLE_RATE
 
-#: File types the uploader offers (load_audio reads a few more).
 #: File types the uploaders accept: the decoder's own list, without the dots.
 UPLOAD_TYPES: tuple[str, ...] = tuple(ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS)
 #: Must match ``[server] maxUploadSize`` in .streamlit/config.toml.
@@ -354,13 +352,6 @@ def probability_matrix(predictions: Sequence[Any]) -> tuple[list[str], list[str]
         if list(p.labels) != labels:
             raise ValueError("probability_matrix needs predictions over one label set")
     return [p.model for p in predictions], labels, np.vstack([p.probabilities for p in predictions])
-
-
-def timed(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """Call ``function`` and return (result, wall-clock seconds)."""
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
 
 
 # --- leaderboard -------------------------------------------------------------------------

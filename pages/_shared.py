@@ -19,13 +19,14 @@ from genre_core.live import preload_webrtc
 # A page may run before app.py (legacy pages/ mode); aiortc must load before TensorFlow.
 preload_webrtc()
 
-from genre_core.audio import MAX_DURATION, SUPPORTED_EXTENSIONS, AudioError, write_wav_bytes  # noqa: E402
+from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes  # noqa: E402
 from genre_core.app.runtime import keep_keras_state  # noqa: E402
 from genre_core.errors import GenreLabError  # noqa: E402
 from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
     ORIGIN_RECORDING,
     ORIGIN_UPLOAD,
+    UPLOAD_TYPES,
     CurrentClip,
     check_upload_size,
     clip_caption,
@@ -36,7 +37,7 @@ from genre_core.session import (  # noqa: E402
 )
 
 CLIP_KEY = "clip"
-#: Guards :func:`_prediction_store` (sessions run in threads of one process).
+#: Guards :func:`_clip_store` (sessions run in threads of one process).
 _STORE_LOCK = threading.Lock()
 ERROR_KEY = "clip_error"
 SHOW_SYNTH_KEY = "show_synthetic"
@@ -200,7 +201,7 @@ def _fail(message: str) -> None:
 
 
 #: The extensions the sidebar accepts: genre_core.audio's one list, without the dots.
-ACCEPTED_EXTENSIONS: tuple[str, ...] = tuple(e.lstrip(".") for e in SUPPORTED_EXTENSIONS)
+ACCEPTED_EXTENSIONS: tuple[str, ...] = UPLOAD_TYPES
 #: What the uploader is given: ``audio/*`` first, so Streamlit leaves the extension check to
 #: the decoder (an extension-less or oddly named file gets the decoder's message, not an
 #: exception), then the extensions, which the browser's file picker offers.

@@ -20,12 +20,13 @@ from pages._shared import (
 )
 from genre_core import plots
 from genre_core.app.honesty import (
+    chartable_latency,
     family_metrics,
     headline_verdict,
     honest_caption,
-    honest_metric,
     label_set_title,
     leaderboard_view,
+    name_with_accuracy,
     reliability_warnings,
 )
 from genre_core.app.tagger_views import (
@@ -63,8 +64,8 @@ def _models_at_a_glance() -> None:
     """Before a clip is loaded: the real-data genre models that will listen, honest accuracy against speed."""
     cards = {e.name: e.card for e in model_entries(include_synthetic=False) if not is_tagger(e.card)}
     for heading, phrase, shown in leaderboard_view(cards)[:1]:
-        latency = shown.get("latency ms/30 s")
-        if len(shown) < 2 or "accuracy" not in shown or latency is None or not latency.notna().all():
+        latency = chartable_latency(shown)
+        if latency is None:
             return
         st.subheader(f"The models that will listen · {heading}")
         left, right = st.columns([3, 2])
@@ -143,10 +144,7 @@ overlap = training_overlap_or_none(current)
 
 
 def _name_with_accuracy(name: str) -> str:
-    """``Logistic regression · 58 %`` (honest accuracy), or the plain name when none is known."""
-    metric = honest_metric(cards[name])
-    short = display_name(cards[name], name, short=True)
-    return f"{short} · {metric[1]:.0%}" if metric else short
+    return name_with_accuracy(cards[name], name)
 
 
 def _family_metrics(title: str, group: list) -> None:

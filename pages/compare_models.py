@@ -9,6 +9,7 @@ from pages._shared import ensure_app_frame
 from pages._shared import current_clip, data_badge, loadable, model_entries, predictions_or_stop, training_flag
 from genre_core import plots
 from genre_core.app.honesty import (
+    chartable_latency,
     curves_note,
     honest_caption,
     label_set_title,
@@ -71,8 +72,8 @@ for index, (heading, phrase, shown) in enumerate(leaderboard_view({n: c for n, c
     }
     st.dataframe(shown.drop(columns=["model key"]), hide_index=True, column_config=config,
                  key=f"leaderboard_{index}", width="stretch")
-    latency = shown.get("latency ms/30 s")
-    if len(shown) > 1 and "accuracy" in shown and latency is not None and latency.notna().all():
+    latency = chartable_latency(shown)
+    if latency is not None:
         st.plotly_chart(plots.leaderboard_figure(list(shown["model"]), shown["accuracy"], latency,
                                                  title=f"Accuracy on {phrase} against latency"),
                         key=f"leaderboard_fig_{index}")

@@ -19,7 +19,7 @@ from genre_core.live import (
     analyse_snapshot,
     webrtc_blocker,
 )
-from genre_core.app.honesty import honest_metric, live_defaults, window_note
+from genre_core.app.honesty import live_defaults, name_with_accuracy, window_note
 from genre_core.app.tagger_views import live_bars, split_entries
 from genre_core.errors import GenreLabError
 from genre_core.session import display_name
@@ -54,9 +54,7 @@ defaults = live_defaults(entries, seconds)
 
 
 def _label(name: str) -> str:
-    metric = honest_metric(cards[name])
-    short = display_name(cards[name], name, short=True)
-    return f"{short} · {metric[1]:.0%}" if metric else f"{short} · tagger"
+    return name_with_accuracy(cards[name], name, otherwise="tagger")
 
 
 chosen = c1.multiselect("Models", list(cards), default=defaults, key="live_models", format_func=_label,

@@ -93,12 +93,20 @@ def test_shipped_fingerprint_equals_the_training_table(registry):
     np.testing.assert_allclose(shipped.vectors, fresh.vectors, atol=1e-5)
 
 
+def _clip_windows(samples, sample_rate):
+    """The app's GTZAN-57 pass over a clip: (windows, features)."""
+    from genre_core.app.shared_inputs import clip_gtzan57
+
+    found = clip_gtzan57(samples, sample_rate)
+    return found.windows, found.features
+
+
 @pytest.mark.parametrize("genre", GTZAN_CLIPS)
 def test_gtzan_training_clips_are_flagged(gtzan_fingerprints, genre):
     from genre_core.audio import load_audio
 
     clip = load_audio(require(GTZAN_AUDIO / f"{genre}.00000.wav"))
-    windows, features = honesty.clip_gtzan57_windows(clip.samples, clip.sample_rate)
+    windows, features = _clip_windows(clip.samples, clip.sample_rate)
     report = honesty.training_overlap(features, gtzan_fingerprints, windows)
     assert report.seen_in_training
     assert report.matches[0].track_id == f"{genre}.00000"
@@ -117,7 +125,7 @@ def test_fma_clips_are_not_flagged_and_sound_like_music(gtzan_fingerprints):
     assert clips
     for path in clips:
         clip = load_audio(path)
-        windows, features = honesty.clip_gtzan57_windows(clip.samples, clip.sample_rate)
+        windows, features = _clip_windows(clip.samples, clip.sample_rate)
         report = honesty.training_overlap(features, gtzan_fingerprints, windows)
         assert not report.seen_in_training, path.name
         assert not report.novelty.unlike_training, (path.name, report.novelty)
@@ -128,7 +136,7 @@ def test_fma_clips_are_not_flagged_and_sound_like_music(gtzan_fingerprints):
 def test_teaching_sounds_are_unlike_training_music(gtzan_fingerprints, sound):
     from genre_core.session import render_teaching_sound
 
-    windows, features = honesty.clip_gtzan57_windows(render_teaching_sound(sound), 22050)
+    windows, features = _clip_windows(render_teaching_sound(sound), 22050)
     report = honesty.training_overlap(features, gtzan_fingerprints, windows)
     assert not report.seen_in_training
     assert report.novelty.unlike_training, report.novelty
@@ -140,7 +148,7 @@ def test_clip_windows_chunked_equal_one_pass(gtzan_fingerprints):
 
     rng = np.random.default_rng(1)
     y = (0.1 * rng.normal(size=int(150 * 22050))).astype(np.float32)
-    chunked_windows, chunked = honesty.clip_gtzan57_windows(y, 22050)
+    chunked_windows, chunked = _clip_windows(y, 22050)
     windows, whole = gtzan57_windows(y, 22050, 30.0, 15.0)
     assert [round(s, 2) for s, _ in chunked_windows] == [round(s, 2) for s, _ in windows]
     # chunk edges change only STFT padding, HPSS edges and the per-recording chroma tuning: within the

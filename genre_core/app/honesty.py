@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import HOP_SECONDS, WINDOW_SECONDS
-from ..stream import CHUNK_SECONDS
+from ..session import card_dataset, card_notes, display_name
 from ..training.fingerprints import Novelty, TrainingFingerprint, TrainingMatch, read_fingerprint
 
 #: Protocols in the order they are trusted: the first one a card reports is its honest figure.
@@ -81,6 +80,23 @@ def protocol_phrase(key: str) -> str:
     return key.replace("_", " ")
 
 
+def name_with_accuracy(card: Mapping[str, Any], name: str, otherwise: str = "") -> str:
+    """A model's short name and honest accuracy (``"Logistic regression · 58%"``), for labels and pickers.
+
+    Without a measured accuracy: the short name, then `` · otherwise`` when given.
+
+    Examples
+    --------
+    >>> name_with_accuracy({"display_name": "SVM · GTZAN", "metrics": {}}, "gtzan_svm", otherwise="no test")
+    'SVM · no test'
+    """
+    metric = honest_metric(card)
+    short = display_name(card, name, short=True)
+    if metric:
+        return f"{short} · {metric[1]:.0%}"
+    return f"{short} · {otherwise}" if otherwise else short
+
+
 def honest_caption(card: Mapping[str, Any]) -> str:
     """``"58 % accuracy on the artist-filtered (fault-filtered) test split"``, or a note that none is known."""
     metric = honest_metric(card)
@@ -92,8 +108,7 @@ def honest_caption(card: Mapping[str, Any]) -> str:
 
 def readable_notes(card: Mapping[str, Any]) -> list[str]:
     """A card's notes with internal keys replaced by words (``'protocols'`` → the protocols' names)."""
-    notes = card.get("notes") or []
-    notes = [notes] if isinstance(notes, str) else [str(n) for n in notes]
+    notes = card_notes(card)
     names = [protocol_phrase(k) for k in (card.get("metrics") or {}) if isinstance(card["metrics"][k], Mapping)
              and card["metrics"][k].get("accuracy") is not None]
     listed = " and ".join(names) if names else "the evaluation protocols"
@@ -101,35 +116,6 @@ def readable_notes(card: Mapping[str, Any]) -> list[str]:
 
 
 # --- training-set overlap ---------------------------------------------------------------------------
-
-
-def clip_gtzan57_windows(samples: np.ndarray, sample_rate: int) -> tuple[list[tuple[float, float]], np.ndarray]:
-    """GTZAN-57 vectors of a clip's 30 s windows (15 s hop), computed chunk by chunk.
-
-    The chunks overlap by one hop and start on the 15 s grid, so the windows
-    are those of one whole pass while memory stays that of a two-minute chunk.
-    """
-    from ..features import gtzan57_windows
-
-    samples = np.asarray(samples, dtype=np.float32)
-    chunk = int(CHUNK_SECONDS * sample_rate)
-    step = int((CHUNK_SECONDS - HOP_SECONDS) * sample_rate)
-    windows: list[tuple[float, float]] = []
-    rows: list[np.ndarray] = []
-    start = 0
-    while True:
-        part = samples[start:start + chunk]
-        spans, vectors = gtzan57_windows(part, sample_rate, WINDOW_SECONDS, HOP_SECONDS)
-        offset = start / sample_rate
-        for (s0, s1), vector in zip(spans, vectors):
-            span = (round(s0 + offset, 3), round(s1 + offset, 3))
-            if not windows or span[0] > windows[-1][0]:  # the overlap repeats the last window
-                windows.append(span)
-                rows.append(vector)
-        if start + chunk >= len(samples):
-            break
-        start += step
-    return windows, np.asarray(rows)
 
 
 @dataclass(frozen=True)
@@ -240,16 +226,12 @@ def overlap_message(report: OverlapReport, cards: Mapping[str, Mapping[str, Any]
     for name in report.models:
         metric = honest_metric(cards.get(name, {}))
         if metric is not None:
-            figures.append(f"{_short(cards.get(name, {}), name)} {metric[1]:.0%}")
+            figures.append(f"{display_name(cards.get(name, {}), name, short=True)} {metric[1]:.0%}")
     trust = (f" The figure to trust is the accuracy on {protocol_phrase('fault_filtered_test')}, measured on "
              "artists the models never heard: " + ", ".join(figures) + "." if figures else "")
     return (f"**This clip is a training track.** Its audio{where} matches GTZAN track **{match.track_id}** "
             f"(labelled {match.label}){also}, which the {len(report.models)} GTZAN models were trained on, so "
             f"their answers here are memory, not a test." + trust)
-
-
-def _short(card: Mapping[str, Any], fallback: str) -> str:
-    return str(card.get("display_name") or fallback).split(" · ")[0]
 
 
 # --- distinct models, agreement, warnings ---------------------------------------------------------------
@@ -363,7 +345,7 @@ def reliability_warnings(verdict: Verdict | None, novelty: Novelty | None,
             f"genres, so their confident-looking answers here are worth nothing.")
     if verdict is not None and verdict.strong_disagreement:
         accuracy = f" ({verdict.accuracy:.0%} on {protocol_phrase(verdict.protocol)})" if verdict.accuracy else ""
-        names = {n: _short(cards.get(n, {}), n) for n in verdict.voters}
+        names = {n: display_name(cards.get(n, {}), n, short=True) for n in verdict.voters}
         warnings.append(
             f"**The models disagree:** only {len(verdict.agreeing)} of {len(verdict.voters)} distinct models pick "
             f"**{verdict.genre}** ({', '.join(names[n] for n in verdict.agreeing)}). Treat the headline as a "
@@ -440,7 +422,7 @@ def leaderboard_view(cards: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
     phrases: dict[tuple[str, str], set[str]] = {}
     for name, card in cards.items():
         data = card.get("data") or {}
-        key = (str(data.get("dataset", "unknown")), label_set_title(str(data.get("label_set", "")),
+        key = (card_dataset(card), label_set_title(str(data.get("label_set", "")),
                                                                     len(card.get("labels") or ())))
         protocol = honest_protocol(card)
         metrics = card.get("metrics") or {}
@@ -448,7 +430,7 @@ def leaderboard_view(cards: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
         cv = next((v for k, v in metrics.items() if k.startswith("cv") and isinstance(v, Mapping)), None)
         size = card.get("size_bytes")
         groups.setdefault(key, []).append({
-            "model": _short(card, name),
+            "model": display_name(card, name, short=True),
             "model key": name,
             "accuracy": honest.get("accuracy"),
             "macro-F1": honest.get("macro_f1"),
@@ -467,6 +449,15 @@ def leaderboard_view(cards: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, 
     return views
 
 
+def chartable_latency(table: Any) -> Any:
+    """The ``latency ms/30 s`` column of a :func:`leaderboard_view` table when an accuracy-against-latency
+    chart can be drawn (two models or more, every latency known), else None."""
+    latency = table.get("latency ms/30 s")
+    if len(table) < 2 or "accuracy" not in table or latency is None or not latency.notna().all():
+        return None
+    return latency
+
+
 def protocol_options(card: Mapping[str, Any], available: Sequence[str]) -> list[str]:
     """Protocol keys for the detail view, the honest one first (so it is the default)."""
     honest = honest_protocol(card)
@@ -475,7 +466,9 @@ def protocol_options(card: Mapping[str, Any], available: Sequence[str]) -> list[
 
 def curves_note(card: Mapping[str, Any], history: Mapping[str, Sequence[float]]) -> str:
     """What the training curves show: with a validation set, or why there is none."""
-    if any(k.startswith("val_") and len(list(v)) for k, v in history.items()):
+    from ..plots import has_validation  # plotly loads only when curves are shown
+
+    if has_validation(history):
         return "Solid: training; dashed: validation (tracks held out from training, used for early stopping)."
     trained_on = (card.get("data") or {}).get("trained_on") or "all its tracks"
     return (f"Training curves only: the shipped model was trained on {trained_on.split(' (')[0]} with no "
