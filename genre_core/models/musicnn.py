@@ -30,10 +30,12 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
-from keras import layers
+import numpy as np
+from keras import layers, ops
 
 from ..features import MUSICNN_N_MELS, MUSICNN_PATCH_FRAMES
 
@@ -62,12 +64,54 @@ VGG_POOLS: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (
 )
 
 
+class FillChannels(layers.Layer):
+    """Put the computed channels back among constant ones: (..., n_live) → (..., n_all).
+
+    Used by a musicnn whose front end skips filters that can never fire
+    (:mod:`genre_core.models.dead_filters`): their pooled output is a known
+    constant, so it is filled in instead of computed.
+
+    Parameters
+    ----------
+    live : sequence of int
+        The channel index, among ``n_all``, of each computed channel.
+    values : np.ndarray, shape (n_all,)
+        What every channel not in ``live`` holds.
+
+    Examples
+    --------
+    >>> fill = FillChannels([2, 0], np.array([9.0, 8.0, 7.0], np.float32))
+    >>> ops.convert_to_numpy(fill(np.array([[1.0, 2.0]], np.float32))).tolist()
+    [[2.0, 8.0, 1.0]]
+    """
+
+    def __init__(self, live: Sequence[int], values: np.ndarray, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.live = [int(i) for i in live]
+        self.values = np.asarray(values, dtype=np.float32)
+        fixed = [i for i in range(len(self.values)) if i not in set(self.live)]
+        self._fixed_values = self.values[fixed]
+        # Channel c of the output is column order[c] of [computed channels, fixed channels].
+        self._order = np.argsort(np.array(self.live + fixed))
+
+    def call(self, x: Any) -> Any:
+        fixed = ops.zeros_like(x[..., :1]) + ops.convert_to_tensor(self._fixed_values)
+        return ops.take(ops.concatenate([x, fixed], axis=-1), self._order, axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*input_shape[:-1], len(self.values))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "live": self.live, "values": self.values.tolist()}
+
+
 def _bn(name: str) -> layers.BatchNormalization:
     return layers.BatchNormalization(epsilon=BN_EPSILON, name=name)
 
 
 def build_musicnn(n_labels: int = 50, n_frames: int = MUSICNN_PATCH_FRAMES,
-                  n_mels: int = MUSICNN_N_MELS) -> keras.Model:
+                  n_mels: int = MUSICNN_N_MELS,
+                  fixed_filters: Mapping[str, tuple[Sequence[int], np.ndarray]] | None = None) -> keras.Model:
     """musicnn: musically motivated front end, dense residual mid end, pooled back end.
 
     Parameters
@@ -76,6 +120,10 @@ def build_musicnn(n_labels: int = 50, n_frames: int = MUSICNN_PATCH_FRAMES,
         Output tags.
     n_frames, n_mels : int
         Input patch shape (time, frequency).
+    fixed_filters : mapping, optional
+        Front-end stem → (indices of the filters to compute, each filter's
+        pooled value when it is not computed): the pruned model of
+        :func:`genre_core.models.dead_filters.prune_dead_filters`.
 
     Returns
     -------
@@ -94,17 +142,19 @@ def build_musicnn(n_labels: int = 50, n_frames: int = MUSICNN_PATCH_FRAMES,
     # Timbral filters: 'same' in time only (pad 3 frames each side), 'valid' in
     # frequency, because the max over all bands follows.
     padded = layers.ZeroPadding2D(((3, 3), (0, 0)), name="pad_time")(x)
+    fixed_filters = fixed_filters or {}
     front = []
-    for stem, filters, kernel in TIMBRAL_FILTERS:
-        y = layers.Conv2D(filters, kernel, padding="valid", activation="relu", name=stem)(padded)
+    branches = ([(spec, padded, "valid") for spec in TIMBRAL_FILTERS]
+                + [(spec, x, "same") for spec in TEMPORAL_FILTERS])
+    for (stem, filters, kernel), source, padding in branches:
+        computed = len(fixed_filters[stem][0]) if stem in fixed_filters else filters
+        y = layers.Conv2D(computed, kernel, padding=padding, activation="relu", name=stem)(source)
         y = _bn(f"{stem}_bn")(y)
-        y = layers.MaxPooling2D((1, n_mels - kernel[1] + 1), name=f"{stem}_maxfreq")(y)
-        front.append(layers.Reshape((-1, filters), name=f"{stem}_squeeze")(y))
-    for stem, filters, kernel in TEMPORAL_FILTERS:
-        y = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=stem)(x)
-        y = _bn(f"{stem}_bn")(y)
-        y = layers.MaxPooling2D((1, n_mels), name=f"{stem}_maxfreq")(y)
-        front.append(layers.Reshape((-1, filters), name=f"{stem}_squeeze")(y))
+        y = layers.MaxPooling2D((1, int(y.shape[2])), name=f"{stem}_maxfreq")(y)
+        y = layers.Reshape((-1, computed), name=f"{stem}_squeeze")(y)
+        if stem in fixed_filters:
+            y = FillChannels(*fixed_filters[stem], name=f"{stem}_fill")(y)
+        front.append(y)
     # Probe-only concatenations (the two filter families, as musicnn's extractor reports them).
     layers.Concatenate(name="timbral")(front[:2])
     layers.Concatenate(name="temporal")(front[2:])
