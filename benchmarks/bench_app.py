@@ -149,8 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-pages", action="store_true", help="skip the AppTest page-switch figures")
     args = parser.parse_args(argv)
 
+    from genre_core.app.runtime import one_blas_thread
     from genre_core.registry import default_registry
 
+    one_blas_thread()  # as the app's server process runs
     registry = default_registry()
     entries = [e for e in registry.entries() if e.shown_by_default]
     if not entries:

@@ -138,15 +138,15 @@ class _FrameFeatures:
 
 
 def _harmonic_percussive_signals(
-    D: np.ndarray, length: int, pool: ThreadPoolExecutor
+    D: np.ndarray, magnitude: np.ndarray, length: int, pool: ThreadPoolExecutor
 ) -> tuple[np.ndarray, np.ndarray]:
     """Harmonic and percussive time signals, as ``librosa.effects.hpss(y)``.
 
     Same medians and soft mask as :func:`hpss`; the two median filters and the
     two inverse STFTs each run on two threads, and the percussive mask is
     ``1 - harmonic mask`` (librosa's two power-2 soft masks sum to one).
+    ``magnitude`` is ``np.abs(D)``.
     """
-    magnitude = np.abs(D)
     harm_job = pool.submit(_median_filter, magnitude, HPSS_KERNEL, -1)
     perc = _median_filter(magnitude, HPSS_KERNEL, -2)
     harm = harm_job.result()
@@ -187,24 +187,23 @@ def _estimate_tuning(power: np.ndarray, sr: int) -> float:
     return float(librosa.pitch_tuning(pitch[mag >= threshold], resolution=0.01, bins_per_octave=12))
 
 
-def _frame_features(y: np.ndarray, sr: int, D: np.ndarray) -> _FrameFeatures:
-    """Every frame-wise GTZAN feature, derived from one STFT.
+def _frame_features(y: np.ndarray, sr: int, magnitude: np.ndarray) -> _FrameFeatures:
+    """Every frame-wise GTZAN feature, derived from one STFT's magnitude (``np.abs(D)``).
 
     Each call mirrors the librosa default the table was made with; passing the
     shared spectrogram (``S=``) instead of ``y`` gives identical values.
     """
     freqs = librosa.fft_frequencies(sr=sr, n_fft=N_FFT)
-    power = np.abs(D) ** 2
+    power = magnitude ** 2
     tuning = _estimate_tuning(power, sr)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("chroma_stft", "spectral_centroid", "spectral_bandwidth", "rolloff", "mel")}
-    for block in _blocks(D.shape[1]):
-        magnitude = np.abs(D[:, block])
-        centroid = librosa.feature.spectral_centroid(S=magnitude, sr=sr, freq=freqs)
+    for block in _blocks(magnitude.shape[1]):
+        centroid = librosa.feature.spectral_centroid(S=magnitude[:, block], sr=sr, freq=freqs)
         parts["spectral_centroid"].append(centroid)
         parts["spectral_bandwidth"].append(
-            librosa.feature.spectral_bandwidth(S=magnitude, sr=sr, freq=freqs, centroid=centroid)
+            librosa.feature.spectral_bandwidth(S=magnitude[:, block], sr=sr, freq=freqs, centroid=centroid)
         )
-        parts["rolloff"].append(librosa.feature.spectral_rolloff(S=magnitude, sr=sr, freq=freqs))
+        parts["rolloff"].append(librosa.feature.spectral_rolloff(S=magnitude[:, block], sr=sr, freq=freqs))
         parts["chroma_stft"].append(librosa.feature.chroma_stft(
             S=power[:, block], sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, tuning=tuning
         ))
@@ -294,9 +293,11 @@ def gtzan57_windows(
     # HPSS (two median filters and two inverse STFTs) is half the work and
     # independent of the rest; numpy, scipy.fft and bottleneck release the GIL
     # for most of it, so worker threads overlap it with the other features.
+    # One magnitude for HPSS and the frame features (np.abs of a 5-minute STFT: 0.15 s each time).
+    magnitude = np.abs(D)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        hpss_job = pool.submit(_harmonic_percussive_signals, D, len(y), pool)
-        frame_features = _frame_features(y, sr, D)
+        hpss_job = pool.submit(_harmonic_percussive_signals, D, magnitude, len(y), pool)
+        frame_features = _frame_features(y, sr, magnitude)
         harmonic, percussive = hpss_job.result()
     rows = [
         _summarise_window(frame_features, harmonic, percussive, sr, f0, f1, s0, s1)

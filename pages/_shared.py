@@ -20,7 +20,7 @@ from genre_core.live import preload_webrtc
 preload_webrtc()
 
 from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes  # noqa: E402
-from genre_core.app.runtime import keep_keras_state  # noqa: E402
+from genre_core.app.runtime import keep_keras_state, one_blas_thread  # noqa: E402
 from genre_core.errors import GenreLabError  # noqa: E402
 from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
@@ -478,6 +478,7 @@ def run_app() -> None:
     """Navigation, the shared clip sidebar and banners, then the selected page."""
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
     keep_keras_state()
+    one_blas_thread()
     warm_up()
     pages = [
         st.Page(path, title=title, icon=icon, default=(i == 0))

@@ -12,6 +12,7 @@ from genre_core.app import cnn_views
 from genre_core.app.tagger_views import is_tagger
 from genre_core.errors import GenreLabError
 from genre_core.explain import alive_filters
+from genre_core.models.dead_filters import dead_filters
 from genre_core.config import SAMPLE_RATE
 from genre_core.session import (
     display_name,
@@ -302,6 +303,11 @@ def _tagger_page(name: str, predictor) -> None:
         st.markdown("Training (with weight decay) switched many of these filters off: their weights are about "
                     "zero. Filters in use: " + ", ".join(f"**{layer}** {alive} of {total}"
                                                         for layer, (alive, total) in in_use.items()) + ".")
+        never = {layer: len(found) for layer, found in dead_filters(predictor.model).items()}
+        st.caption("Most switched-off filters also have a negative bias, so they can never fire on any spectrogram: "
+                   "a bound over the whole input range proves it. The app skips them when it classifies (same "
+                   "outputs, a fraction of the arithmetic). Proved never to fire: "
+                   + ", ".join(f"{layer} {n}" for layer, n in never.items()) + ".")
         for layer in cnn_views.TIMBRAL_LAYERS:
             indices, kernels = cnn_views.timbral_filters(predictor.model, layer, count=12)
             st.plotly_chart(plots.kernel_images_figure(kernels, indices, 0.0, band_hz, columns=6,

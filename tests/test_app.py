@@ -492,20 +492,29 @@ def test_warm_up_loads_and_runs_the_default_models_once_per_process():
 def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
     """``make run``'s launcher: models warm first, then ``streamlit run app.py`` with the user's options."""
     import streamlit.web.cli
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    from genre_core.app import launch, warm
+    from genre_core.app import launch, runtime, warm
     from genre_core.registry import default_registry
 
     handed: list[list[str]] = []
+
+    def blas_threads() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
 
     def fake_streamlit(args, prog_name):
         warm_up = warm.start_warm_up(default_registry())
         assert warm_up.ready.is_set(), "Streamlit started before the models were warm"
         assert warm_up.done.is_set(), "Streamlit started before every model was loaded"
+        assert blas_threads() == {1}, "the server would run BLAS with several threads"
         handed.append(args)
 
-    monkeypatch.setattr(streamlit.web.cli, "main", fake_streamlit)
-    launch.main(["--server.port", "8599"])
+    # Forget a limit an earlier test set in this process, and start from two BLAS threads.
+    monkeypatch.setattr(runtime, "_blas_limit", [])
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == {2}
+        monkeypatch.setattr(streamlit.web.cli, "main", fake_streamlit)
+        launch.main(["--server.port", "8599"])
     assert handed == [["run", str(PROJECT_ROOT / "app.py"), "--server.port", "8599"]]
 
 

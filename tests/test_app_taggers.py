@@ -200,7 +200,7 @@ def test_inside_cnn_vgg_grad_cam_is_time_by_frequency(taggers, clip):
     assert any("kHz" in t for t in _axis_ticktext(spec))
 
 
-def test_inside_cnn_musicnn_filters_and_time_only_saliency(taggers, clip):
+def test_inside_cnn_musicnn_filters_and_time_only_saliency(registry, taggers, clip):
     at = _page("pages/inside_cnn.py", clip)
     at.selectbox(key="cnn_model").set_value("msd_musicnn")
     _run(at)
@@ -210,6 +210,12 @@ def test_inside_cnn_musicnn_filters_and_time_only_saliency(taggers, clip):
     for layer in ("timbral_7x38", "timbral_7x67", "temporal_128", "temporal_64", "temporal_32"):
         assert f"cnn_kernels_{layer}" in charts
     assert len(_values(charts["cnn_kernels_temporal_128"]["data"][0]["y"])) == 128
+    # the proved-dead filters the tagger skips, counted from this model's weights
+    from genre_core.models.dead_filters import dead_filters
+
+    never = dead_filters(registry.load("msd_musicnn").model)
+    caption = next(c for c in _texts(at, "caption") if "Proved never to fire" in c)
+    assert f"timbral_7x38 {len(never['timbral_7x38'])}" in caption and len(never["timbral_7x38"]) > 0
     at.get("button_group")[0].set_value("Grad-CAM")
     _run(at)
     spec = _figures(at)["cnn_gradcam"]

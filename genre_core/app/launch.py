@@ -19,10 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     """Warm the default models, then hand over to ``streamlit run app.py`` with ``argv``."""
     # Before anything imports TensorFlow (see preload_webrtc).
     preload_webrtc()
+    from genre_core.app.runtime import one_blas_thread
     from genre_core.app.warm import start_warm_up
     from genre_core.config import PROJECT_ROOT
     from genre_core.registry import default_registry
 
+    one_blas_thread()
     started = time.perf_counter()
     print("Genre lab: loading and warming the models before the server opens…", flush=True)
     warm_up = start_warm_up(default_registry())

@@ -51,3 +51,33 @@ def keep_keras_state() -> bool:
         return False
     script_runner._clean_problem_modules = _clean_problem_modules_except_keras
     return True
+
+
+
+#: The server's BLAS thread limit, once set (threadpoolctl keeps it for the process).
+_blas_limit: list = []
+
+
+def one_blas_thread() -> None:
+    """Limit BLAS (OpenBLAS under numpy and scipy) to one thread in the app's process (idempotent).
+
+    The app already runs a clip's input groups, and HPSS's two median filters,
+    in threads of their own; BLAS threads on top oversubscribe a 2-core machine
+    and spin while they wait.  On a 5-minute song the analysis pass took 2.83 s
+    (5.46 CPU-seconds) with BLAS's default threads and 2.43 s (4.57) with one
+    (ad hoc, ``OPENBLAS_NUM_THREADS=1``).
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> one_blas_thread()
+    >>> sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+    [1]
+    """
+    if not _blas_limit:
+        # threadpoolctl limits only the libraries already loaded: load numpy's and scipy's OpenBLAS first.
+        import numpy  # noqa: F401
+        import scipy.linalg  # noqa: F401
+        from threadpoolctl import threadpool_limits
+
+        _blas_limit.append(threadpool_limits(limits=1, user_api="blas"))
