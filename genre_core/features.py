@@ -138,26 +138,28 @@ class _FrameFeatures:
 
 
 def _harmonic_percussive_signals(
-    D: np.ndarray, magnitude: np.ndarray, length: int, pool: ThreadPoolExecutor
+    y: np.ndarray, D: np.ndarray, magnitude: np.ndarray, pool: ThreadPoolExecutor
 ) -> tuple[np.ndarray, np.ndarray]:
     """Harmonic and percussive time signals, as ``librosa.effects.hpss(y)``.
 
-    Same medians and soft mask as :func:`hpss`; the two median filters and the
-    two inverse STFTs each run on two threads, and the percussive mask is
-    ``1 - harmonic mask`` (librosa's two power-2 soft masks sum to one).
-    ``magnitude`` is ``np.abs(D)``.
+    Same medians and soft mask as :func:`hpss`; the two median filters run on
+    two threads.  ``D`` is ``librosa.stft(y)`` and ``magnitude`` ``np.abs(D)``.
+
+    Only the harmonic signal needs an inverse STFT: librosa's two power-2 soft
+    masks sum to one and the inverse STFT is linear, so ``istft(D * m_perc)`` is
+    ``istft(D) - istft(D * m_harm)``, and ``istft(D)`` is ``y`` itself (a Hann
+    window at a quarter-window hop reconstructs exactly).  The percussive signal
+    is therefore ``y - harmonic``; it differs from librosa's by float rounding
+    only (at most 1.8e-7 per sample, 3.2e-6 relative on its mean, over eight
+    real clips), and saves a 0.26 s inverse STFT on a 5-minute song.
     """
     harm_job = pool.submit(_median_filter, magnitude, HPSS_KERNEL, -1)
     perc = _median_filter(magnitude, HPSS_KERNEL, -2)
     harm = harm_job.result()
     mask_harm = _harmonic_mask(harm, perc)
-    # librosa's STFT is Fortran-ordered: a mask in the same order halves the cost of the products.
-    mask_harm = np.asfortranarray(mask_harm)
-    harmonic_job = pool.submit(
-        librosa.istft, D * mask_harm, hop_length=HOP_LENGTH, length=length, dtype=np.float32
-    )
-    percussive = librosa.istft(D * (1.0 - mask_harm), hop_length=HOP_LENGTH, length=length, dtype=np.float32)
-    return harmonic_job.result(), percussive
+    # librosa's STFT is Fortran-ordered: a mask in the same order halves the cost of the product.
+    harmonic = librosa.istft(D * np.asfortranarray(mask_harm), hop_length=HOP_LENGTH, length=len(y), dtype=np.float32)
+    return harmonic, y - harmonic
 
 
 #: Frames per block for frame-wise features: large arrays of a long track
@@ -296,7 +298,7 @@ def gtzan57_windows(
     # One magnitude for HPSS and the frame features (np.abs of a 5-minute STFT: 0.15 s each time).
     magnitude = np.abs(D)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        hpss_job = pool.submit(_harmonic_percussive_signals, D, magnitude, len(y), pool)
+        hpss_job = pool.submit(_harmonic_percussive_signals, y, D, magnitude, pool)
         frame_features = _frame_features(y, sr, magnitude)
         harmonic, percussive = hpss_job.result()
     rows = [

@@ -118,6 +118,22 @@ def test_hpss_matches_librosa() -> None:
     np.testing.assert_allclose(ours_p, ref_p, rtol=1e-5, atol=1e-6)
 
 
+def test_harmonic_and_percussive_signals_match_librosa() -> None:
+    """The fast path's HPSS signals (percussive = y - harmonic) equal librosa.effects.hpss to float rounding."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import librosa
+
+    y = _music_like(6.0)
+    D = librosa.stft(y, n_fft=F.N_FFT, hop_length=F.HOP_LENGTH)
+    with ThreadPoolExecutor(2) as pool:
+        harmonic, percussive = F._harmonic_percussive_signals(y, D, np.abs(D), pool)
+    ref_h, ref_p = librosa.effects.hpss(y)
+    np.testing.assert_allclose(harmonic, ref_h, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(percussive, ref_p, rtol=0, atol=1e-6)
+    assert np.abs(percussive).max() > 1e-2  # a real percussive part, not a trivially small one
+
+
 def test_spectral_representations_shapes() -> None:
     y = _music_like(3.0)
     frames = 1 + len(y) // 512
