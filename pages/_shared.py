@@ -20,7 +20,7 @@ from genre_core.live import preload_webrtc
 preload_webrtc()
 
 from genre_core.audio import MAX_DURATION, AudioError, write_wav_bytes  # noqa: E402
-from genre_core.app.runtime import keep_keras_state, one_blas_thread  # noqa: E402
+from genre_core.app.runtime import STALE_WITHOUT_FADE_CSS, keep_keras_state, one_blas_thread  # noqa: E402
 from genre_core.errors import GenreLabError  # noqa: E402
 from genre_core.session import (  # noqa: E402
     MAX_UPLOAD_MB,
@@ -477,6 +477,7 @@ def warm_up() -> Any:
 def run_app() -> None:
     """Navigation, the shared clip sidebar and banners, then the selected page."""
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
+    st.html(STALE_WITHOUT_FADE_CSS)  # style only: sent to the event container, takes no space
     keep_keras_state()
     one_blas_thread()
     warm_up()

@@ -518,6 +518,17 @@ def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
     assert handed == [["run", str(PROJECT_ROOT / "app.py"), "--server.port", "8599"]]
 
 
+def test_every_page_sends_the_no_fade_css():
+    """The style that turns off the stale-element fade goes out with every run, taking no space."""
+    from genre_core.app.runtime import STALE_WITHOUT_FADE_CSS
+
+    at = _app()
+    at.run()
+    assert [h.proto.body for h in at.get("html")] == [STALE_WITHOUT_FADE_CSS]
+    assert "transition: none" in STALE_WITHOUT_FADE_CSS
+    assert not at.main.get("html")  # in the event container, not the page's layout
+
+
 def test_classify_without_a_clip_shows_the_models_that_will_listen(registry):
     """The landing page: before any clip, the real-data genre models' honest accuracy against latency."""
     from genre_core.app.honesty import honest_metric

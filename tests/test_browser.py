@@ -189,6 +189,9 @@ def test_upload_predict_and_visit_every_page(browser_page, upload_file, tmp_path
     page.get_by_text("Time taken" if has_models else "No trained models").wait_for()
     _wait_idle(page)
     assert page.get_by_text(f"Current clip: {upload_file.name}", exact=False).count() >= 1
+    # the app's CSS reached the page: stale elements dim at once instead of fading (no repaint per frame)
+    assert page.evaluate("""() => getComputedStyle(document.querySelector(
+        '[data-testid="stElementContainer"]')).transitionDuration""") == "0s"
     if has_models:
         assert page.locator(".js-plotly-plot").count() >= 1
     if "msd_musicnn" in registry:

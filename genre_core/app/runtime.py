@@ -81,3 +81,16 @@ def one_blas_thread() -> None:
         from threadpoolctl import threadpool_limits
 
         _blas_limit.append(threadpool_limits(limits=1, user_api="blas"))
+
+
+#: Page CSS: stale elements (the previous run's output while a script runs) dim at once instead
+#: of fading.  Streamlit animates the fade on every element container and expander; in a browser
+#: drawing in software (no GPU, as on the 2-core test machine) those transitions kept repainting
+#: the page's charts through a whole analysis: during a 5-minute song's upload they cost about
+#: 0.4 CPU-seconds of Chromium's renderer and GPU process, which the server then lacked (ad hoc,
+#: /proc CPU times, two uploads each way).
+STALE_WITHOUT_FADE_CSS: str = """<style>
+[data-testid="stElementContainer"], [data-testid="stExpander"] details, [data-testid="stExpander"] summary {
+  transition: none !important;
+}
+</style>"""
