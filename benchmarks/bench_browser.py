@@ -86,13 +86,19 @@ def _songs(folder: Path, n_long: int = 1) -> tuple[list[Path], list[Path], str]:
     return clips, long_paths, source
 
 
-#: True once a run started after ``since``, the app is idle again and shows every one of ``texts``.
-#: Polled every 20 ms: the page's text (which forces a layout) is read only once the app is idle,
-#: so the polling does not load the browser while the server works.
-SHOWS_JS = """([since, texts]) => {
+#: True once the app is idle again after a run that started after ``since`` and shows every one
+#: of ``texts``.  A very short run (a page switch to Live) can start and finish within one React
+#: render, so the "running" state never reaches the DOM: for a page switch the page's own title
+#: (``heading``) proves the run instead.  Polled every 20 ms: the page's text (which forces a
+#: layout) is read only once the app is idle, so the polling does not load the browser while the
+#: server works.
+SHOWS_JS = """([since, texts, heading]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (!window.__benchRuns.some(r => r[1] >= since && r[0] === 'running')) return false;
+  const title = document.querySelector('[data-testid="stMain"] h1');
+  const ran = window.__benchRuns.some(r => r[1] >= since && r[0] === 'running')
+    || (heading !== null && title !== null && title.innerText.trim() === heading);
+  if (!ran) return false;
   const text = document.body.innerText;
   return texts.every(t => text.includes(t));
 }"""
@@ -126,7 +132,7 @@ class Unfinished(RuntimeError):
     """A timed wait did not end within :data:`WAIT_LIMIT_MS`; the message says what the page showed."""
 
 
-def _timed(page, action, texts: tuple[str, ...] = ()) -> float:
+def _timed(page, action, texts: tuple[str, ...] = (), heading: str | None = None) -> float:
     """Seconds from ``action()`` until a script run has finished, ``texts`` are shown and two
     frames are drawn.  The split of the wait is appended to :data:`SPLITS`.
 
@@ -141,7 +147,7 @@ def _timed(page, action, texts: tuple[str, ...] = ()) -> float:
     since = page.evaluate("() => performance.now()")
     action()
     try:
-        page.wait_for_function(SHOWS_JS, arg=[since, list(texts)], polling=20, timeout=WAIT_LIMIT_MS)
+        page.wait_for_function(SHOWS_JS, arg=[since, list(texts), heading], polling=20, timeout=WAIT_LIMIT_MS)
     except PlaywrightTimeout:
         state = page.evaluate(STATE_JS, since)
         shot = Path(tempfile.gettempdir()) / f"bench_browser_unfinished_{int(time.time())}.png"
@@ -162,7 +168,7 @@ def _upload(page, path: Path) -> float:
 
 def _switch(page, label: str) -> float:
     return _timed(page, lambda: page.locator('[data-testid="stSidebarNavLink"]', has_text=label).first.click(),
-                  (label,))
+                  (label,), heading=label)
 
 
 def _slider_step(page) -> float:
