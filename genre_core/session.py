@@ -3,8 +3,8 @@
 The app keeps one *current clip* that every page works on.  This module turns
 the three ways of getting a clip (an upload, a recording, a built-in example)
 into a :class:`CurrentClip` keyed by a content hash, and holds the small
-table-shaping functions the pages need (grouping models by label set, the
-leaderboard, model agreement).  Nothing here imports Streamlit, so all of it
+table-shaping functions the pages need (grouping models by label set, model
+agreement).  Nothing here imports Streamlit, so all of it
 is unit-testable and reusable from the CLI or a notebook.
 """
 
@@ -274,12 +274,6 @@ def card_dataset(card: Mapping[str, Any]) -> str:
     return str((card.get("data") or {}).get("dataset", "unknown"))
 
 
-def card_label_set(card: Mapping[str, Any]) -> str:
-    """Label-set name from a model card; falls back to the joined labels."""
-    data = card.get("data") or {}
-    return str(data.get("label_set") or ",".join(card.get("labels", ())))
-
-
 def display_name(card: Mapping[str, Any], fallback: str, *, short: bool = False) -> str:
     """The card's display name, else the registry name.
 
@@ -352,88 +346,6 @@ def probability_matrix(predictions: Sequence[Any]) -> tuple[list[str], list[str]
         if list(p.labels) != labels:
             raise ValueError("probability_matrix needs predictions over one label set")
     return [p.model for p in predictions], labels, np.vstack([p.probabilities for p in predictions])
-
-
-# --- leaderboard -------------------------------------------------------------------------
-
-#: Evaluation protocols as named in model cards, with their display names.
-PROTOCOLS: dict[str, str] = {
-    "cv10": "10-fold CV",
-    "fault_filtered_test": "fault-filtered test",
-    "test_segment": "test (per segment)",
-    "test_track": "test (per track)",
-}
-
-
-def protocol_title(key: str) -> str:
-    """Display name of an evaluation protocol key (``cv5`` → ``5-fold CV``)."""
-    import re
-
-    if key in PROTOCOLS:
-        return PROTOCOLS[key]
-    folds = re.fullmatch(r"cv(\d+)", key)
-    return f"{folds.group(1)}-fold CV" if folds else key.replace("_", " ")
-
-
-def leaderboard(cards: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per model: metrics under each protocol, cost figures, grouping keys.
-
-    Parameters
-    ----------
-    cards : mapping of model name → card dict
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``model``, ``display_name``, ``dataset``, ``label_set``, ``source``,
-        ``kind``, ``architecture``, ``<protocol> accuracy`` / ``<protocol> macro-F1``
-        for each protocol any card reports, ``latency ms/30 s``, ``size MB``,
-        ``training s``.  Rows are sorted by dataset, label set and best accuracy.
-    """
-    rows = []
-    for name, card in cards.items():
-        data = card.get("data") or {}
-        metrics = card.get("metrics") or {}
-        row: dict[str, Any] = {
-            "model": name,
-            "display_name": display_name(card, name),
-            "dataset": card_dataset(card),
-            "label_set": card_label_set(card),
-            "source": str(data.get("source", "unknown")),
-            "kind": str(card.get("kind", "")),
-            "architecture": str(card.get("architecture", "")),
-        }
-        for key, value in metrics.items():
-            if isinstance(value, Mapping) and ("accuracy" in value or "macro_f1" in value):
-                title = protocol_title(key)
-                row[f"{title} accuracy"] = value.get("accuracy")
-                row[f"{title} macro-F1"] = value.get("macro_f1")
-        size = card.get("size_bytes")
-        row["latency ms/30 s"] = card.get("latency_ms_per_30s")
-        row["size MB"] = None if size is None else size / 1e6
-        row["training s"] = card.get("training_time_s")
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    metric_columns = [c for c in table.columns if c.endswith("accuracy")]
-    table["_best"] = table[metric_columns].max(axis=1, skipna=True) if metric_columns else 0.0
-    table = table.sort_values(["dataset", "label_set", "_best"], ascending=[True, True, False])
-    return table.drop(columns="_best").reset_index(drop=True)
-
-
-def leaderboard_groups(table: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
-    """Split a :func:`leaderboard` into (dataset, label set, rows) groups.
-
-    Columns that are empty within a group are dropped, so a group of classical
-    models does not show the deep protocols and vice versa.
-    """
-    if table.empty:
-        return []
-    groups = []
-    for (dataset, label_set), rows in table.groupby(["dataset", "label_set"], sort=True):
-        groups.append((str(dataset), str(label_set), rows.dropna(axis=1, how="all").reset_index(drop=True)))
-    return groups
 
 
 def evaluation_protocols(card: Mapping[str, Any]) -> list[str]:

@@ -407,24 +407,29 @@ def test_long_file_is_truncated_with_a_note(tmp_path):
 # --- the Streamlit-free helpers behind the pages ----------------------------------------------------
 
 
-def test_leaderboard_groups_by_dataset_and_label_set():
-    from genre_core.session import leaderboard, leaderboard_groups, protocol_title
+def test_leaderboard_view_sorts_each_label_set_by_the_honest_protocol():
+    """Compare's leaderboard: one table per (data set, label set), best honest accuracy first (not best CV)."""
+    from genre_core.app.honesty import leaderboard_view, protocol_phrase
 
     def card(dataset, label_set, source, **metrics):
         return {"data": {"dataset": dataset, "label_set": label_set, "source": source}, "kind": "classical",
                 "metrics": {k: {"accuracy": v, "macro_f1": v - 0.1} for k, v in metrics.items()},
                 "latency_ms_per_30s": 10.0, "size_bytes": 2_000_000}
 
-    cards = {"a": card("GTZAN", "gtzan10", "real", cv10=0.6), "b": card("GTZAN", "gtzan10", "real", cv10=0.8),
+    cards = {"a": card("GTZAN", "gtzan10", "real", cv10=0.6, fault_filtered_test=0.5),
+             "b": card("GTZAN", "gtzan10", "real", cv10=0.8, fault_filtered_test=0.4),
              "c": card("synthetic", "synth7", "synthetic", test_track=0.9)}
-    table = leaderboard(cards)
-    assert list(table["model"]) == ["b", "a", "c"]  # best first within GTZAN
-    groups = leaderboard_groups(table)
-    assert [(d, l) for d, l, _ in groups] == [("GTZAN", "gtzan10"), ("synthetic", "synth7")]
-    gtzan = groups[0][2]
-    assert "10-fold CV accuracy" in gtzan and "test (per track) accuracy" not in gtzan
-    assert gtzan["size MB"].tolist() == [2.0, 2.0]
-    assert protocol_title("cv3") == "3-fold CV"
+    views = leaderboard_view(cards)
+    assert [heading for heading, _, _ in views] == ["GTZAN · 10 GTZAN genres", "synthetic · 7 synthetic styles"]
+    gtzan = views[0][2]
+    assert list(gtzan["model key"]) == ["a", "b"]  # fault-filtered 0.5 beats 0.4, although b's CV is higher
+    assert gtzan["accuracy"].tolist() == [0.5, 0.4]
+    assert gtzan["random-fold CV accuracy"].tolist() == [0.6, 0.8]  # shown beside it, not sorted by
+    assert "fault-filtered" in views[0][1]
+    synthetic = views[1][2]
+    assert "random-fold CV accuracy" not in synthetic  # empty columns are dropped
+    assert synthetic["size MB"].tolist() == [2.0]
+    assert protocol_phrase("cv3").startswith("3-fold cross-validation")
 
 
 def test_agreement_and_timeline_helpers():
