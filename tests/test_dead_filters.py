@@ -99,3 +99,18 @@ def test_in_proven_range():
     assert not in_proven_range(np.array([-1e-3, 1.0]))
     assert not in_proven_range(np.array([np.nan, 1.0]))
     assert not in_proven_range(np.array([LOGMEL_MAX * 1.001]))
+
+
+def test_only_a_plain_musicnn_is_rebuilt(registry):
+    """A model with another head (as a transfer model has) is refused, not silently rebuilt with the tagger's."""
+    import keras
+
+    from genre_core.models.transfer import TransferPredictor
+
+    tagger = registry.load("msd_musicnn")
+    base = tagger.model
+    head = keras.layers.Dense(10, activation="softmax", name="genre_head")(base.get_layer("penultimate").output)
+    other = keras.Model(base.inputs, head)
+    with pytest.raises(ValueError, match="not a plain musicnn"):
+        prune_dead_filters(other)
+    assert tagger.prunes_dead_filters and not TransferPredictor.prunes_dead_filters

@@ -108,6 +108,11 @@ def prune_dead_filters(model: Any, input_max: float = LOGMEL_MAX) -> Any:
         Same input, output and layer names (plus one ``<stem>_fill`` per
         pruned convolution); a pruned convolution and its batch norm keep only
         their live filters.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a plain musicnn (e.g. a transfer model with its own head).
     """
     from .musicnn import build_musicnn
 
@@ -124,6 +129,10 @@ def prune_dead_filters(model: Any, input_max: float = LOGMEL_MAX) -> Any:
         values = np.asarray(model.get_layer(f"{stem}_bn")(zeros, training=False)).reshape(-1)
         fixed_filters[stem] = (live, values)
     pruned = build_musicnn(int(model.output_shape[-1]), *model.input_shape[1:], fixed_filters=fixed_filters)
+    expected = {layer.name for layer in pruned.layers if not layer.name.endswith("_fill")}
+    if {layer.name for layer in model.layers} != expected:
+        raise ValueError(f"model {model.name!r} is not a plain musicnn tagger (its layers differ from "
+                         "build_musicnn's), so it cannot be rebuilt without its dead filters")
     for layer in pruned.layers:
         if not layer.weights:
             continue

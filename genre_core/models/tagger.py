@@ -93,6 +93,8 @@ class TaggerPredictor:
     """
 
     multi_label = True
+    #: Whether :meth:`network_for` may run a copy without the dead filters (a plain musicnn tagger only).
+    prunes_dead_filters = True
 
     def __init__(self, model: Any, card: dict[str, Any], name: str, directory: Path) -> None:
         self.model = model
@@ -150,7 +152,7 @@ class TaggerPredictor:
         """
         from .dead_filters import in_proven_range, prune_dead_filters
 
-        if self.architecture != "musicnn" or not in_proven_range(inputs):
+        if not self.prunes_dead_filters or self.architecture != "musicnn" or not in_proven_range(inputs):
             return self.model
         with self._pruning:
             if self._pruned is None:
