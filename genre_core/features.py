@@ -292,7 +292,7 @@ def gtzan57_windows(
     D = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH)
     bounds = frame_windows(len(y), sr, window_seconds, hop_seconds)
     frames = [_frame_range(s0, s1) for s0, s1 in bounds]
-    # HPSS (two median filters and two inverse STFTs) is half the work and
+    # HPSS (two median filters and an inverse STFT) is half the work and
     # independent of the rest; numpy, scipy.fft and bottleneck release the GIL
     # for most of it, so worker threads overlap it with the other features.
     # One magnitude for HPSS and the frame features (np.abs of a 5-minute STFT: 0.15 s each time).

@@ -113,4 +113,9 @@ def test_only_a_plain_musicnn_is_rebuilt(registry):
     other = keras.Model(base.inputs, head)
     with pytest.raises(ValueError, match="not a plain musicnn"):
         prune_dead_filters(other)
-    assert tagger.prunes_dead_filters and not TransferPredictor.prunes_dead_filters
+    # a transfer model on that backbone runs whole, in range or not
+    card = {"labels": [f"g{i}" for i in range(10)], "architecture": "musicnn", "input": {"shape": [187, 96]},
+            "backbone": {"architecture": "musicnn"}}
+    transfer = TransferPredictor(other, card, "transfer", tagger.directory)
+    assert transfer.network_for(np.zeros((1, 187, 96), np.float32)) is other
+    assert tagger.network_for(np.zeros((1, 187, 96), np.float32)) is not tagger.model

@@ -53,7 +53,6 @@ def keep_keras_state() -> bool:
     return True
 
 
-
 #: The server's BLAS thread limit, once set (threadpoolctl keeps it for the process).
 _blas_limit: list = []
 

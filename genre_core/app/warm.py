@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 
-
 @dataclass
 class WarmUp:
     """One registry's warm-up.

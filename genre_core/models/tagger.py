@@ -93,8 +93,6 @@ class TaggerPredictor:
     """
 
     multi_label = True
-    #: Whether :meth:`network_for` may run a copy without the dead filters (a plain musicnn tagger only).
-    prunes_dead_filters = True
 
     def __init__(self, model: Any, card: dict[str, Any], name: str, directory: Path) -> None:
         self.model = model
@@ -147,16 +145,20 @@ class TaggerPredictor:
         Pruning (:func:`genre_core.models.dead_filters.prune_dead_filters`)
         is proved exact for patches in musicnn's input range and cuts the MSD
         tagger's work by about two thirds; any other patch (NaN, inf) goes
-        through the full model.  The full model stays :attr:`model`, for the
-        feature maps of every filter.
+        through the full model, and so does a network that is not a plain
+        musicnn (a transfer model's backbone with its own head).  The full
+        model stays :attr:`model`, for the feature maps of every filter.
         """
         from .dead_filters import in_proven_range, prune_dead_filters
 
-        if not self.prunes_dead_filters or self.architecture != "musicnn" or not in_proven_range(inputs):
+        if self.architecture != "musicnn" or not in_proven_range(inputs):
             return self.model
         with self._pruning:
             if self._pruned is None:
-                self._pruned = prune_dead_filters(self.model)
+                try:
+                    self._pruned = prune_dead_filters(self.model)
+                except ValueError:  # not a plain musicnn (a transfer model's own head): run it whole
+                    self._pruned = self.model
         return self._pruned
 
     def _batched(self, function: Any, inputs: np.ndarray) -> np.ndarray:

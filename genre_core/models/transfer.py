@@ -30,8 +30,6 @@ class TransferPredictor(TaggerPredictor):
     """
 
     multi_label = False
-    # The pruned copy is rebuilt with build_musicnn, whose head is the tagger's, not this model's.
-    prunes_dead_filters = False
 
     def __init__(self, model: Any, card: dict[str, Any], name: str, directory: Path) -> None:
         super().__init__(model, card, name, directory)
