@@ -1,4 +1,4 @@
-"""Speed as a user sees it: Chromium, through Playwright, against ``streamlit run app.py``.
+"""Speed as a user sees it: Chromium, through Playwright, against the app as ``make run`` starts it.
 
 Run with::
 
@@ -173,12 +173,7 @@ def _switch(page, label: str) -> float:
 
 def _slider_step(page) -> float:
     thumb = page.locator('.st-key-lab_n_mels input[type="range"]').first
-    try:
-        thumb.focus(timeout=30_000)
-    except Exception:
-        page.screenshot(path="/tmp/gl/bench_fail.png", full_page=True)
-        Path("/tmp/gl/bench_fail.html").write_text(page.content())
-        raise
+    thumb.focus(timeout=30_000)
     return _timed(page, lambda: thumb.press("ArrowRight"))
 
 

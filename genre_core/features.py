@@ -364,51 +364,68 @@ def feature_vector(y: np.ndarray, sr: int = SAMPLE_RATE, feature_set: str = "gtz
 # --- spectral representations ---------------------------------------------------------
 
 
-def stft_db(y: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:
-    """Magnitude STFT in dB relative to the loudest bin, shape (1 + n_fft//2, frames)."""
-    magnitude = np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length))
+def stft_magnitude(y: np.ndarray, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH) -> np.ndarray:
+    """Magnitude STFT, shape (1 + n_fft//2, frames): the one spectrum every view below can share."""
+    return np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length))
+
+
+def stft_db(y: np.ndarray | None = None, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, *,
+            magnitude: np.ndarray | None = None) -> np.ndarray:
+    """Magnitude STFT in dB relative to the loudest bin, shape (1 + n_fft//2, frames).
+
+    Give ``y``, or its :func:`stft_magnitude` as ``magnitude``.
+    """
+    if magnitude is None:
+        magnitude = stft_magnitude(y, n_fft, hop_length)
     return librosa.amplitude_to_db(magnitude, ref=np.max)
 
 
 def mel_power(
-    y: np.ndarray,
+    y: np.ndarray | None = None,
     sr: int = SAMPLE_RATE,
     n_fft: int = N_FFT,
     hop_length: int = HOP_LENGTH,
     n_mels: int = N_MELS,
     fmax: float | None = None,
+    *,
+    S: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Mel power spectrogram, shape (n_mels, frames)."""
+    """Mel power spectrogram, shape (n_mels, frames), of ``y`` or of a power spectrogram ``S``."""
     return librosa.feature.melspectrogram(
-        y=np.asarray(y, dtype=np.float32), sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmax=fmax
+        y=None if y is None else np.asarray(y, dtype=np.float32), S=S, sr=sr, n_fft=n_fft, hop_length=hop_length,
+        n_mels=n_mels, fmax=fmax,
     )
 
 
 def mel_spectrogram(
-    y: np.ndarray,
+    y: np.ndarray | None = None,
     sr: int = SAMPLE_RATE,
     n_fft: int = N_FFT,
     hop_length: int = HOP_LENGTH,
     n_mels: int = N_MELS,
     fmax: float | None = None,
+    *,
+    S: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Log-mel spectrogram in dB (``power_to_db``, ref 1.0), shape (n_mels, frames)."""
-    return librosa.power_to_db(mel_power(y, sr, n_fft, hop_length, n_mels, fmax))
+    """Log-mel spectrogram in dB (``power_to_db``, ref 1.0), shape (n_mels, frames); ``S`` as in :func:`mel_power`."""
+    return librosa.power_to_db(mel_power(y, sr, n_fft, hop_length, n_mels, fmax, S=S))
 
 
 def mfcc(
-    y: np.ndarray,
+    y: np.ndarray | None = None,
     sr: int = SAMPLE_RATE,
     n_mfcc: int = N_MFCC,
     n_fft: int = N_FFT,
     hop_length: int = HOP_LENGTH,
     n_mels: int = N_MELS,
     fmax: float | None = None,
+    *,
+    mel_db: np.ndarray | None = None,
 ) -> np.ndarray:
-    """MFCCs from the dB mel spectrogram, shape (n_mfcc, frames)."""
-    return librosa.feature.mfcc(
-        S=mel_spectrogram(y, sr, n_fft, hop_length, n_mels, fmax), n_mfcc=n_mfcc
-    )
+    """MFCCs from the dB mel spectrogram, shape (n_mfcc, frames): of ``y``, or of its :func:`mel_spectrogram`."""
+    if mel_db is None:
+        mel_db = mel_spectrogram(y, sr, n_fft, hop_length, n_mels, fmax)
+    return librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)
 
 
 def chroma(

@@ -469,19 +469,19 @@ def spectral_views(
     fmax = float(sr / 2 if fmax is None else min(fmax, sr / 2))
     # One STFT for every view (a slider step used to compute it three times): the mel
     # spectrogram and the MFCCs from its power equal librosa's own calls on ``y``.
-    magnitude = np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length))
+    magnitude = features.stft_magnitude(y, n_fft, hop_length)
     with warnings.catch_warnings():
         # librosa warns about empty mel filters; the lab reports them itself.
         warnings.simplefilter("ignore", UserWarning)
         filterbank = features.mel_filterbank(sr, n_fft, n_mels, fmax)
-    mel_db = librosa.power_to_db(filterbank @ magnitude ** 2)
-    coefficients = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)
+        mel_db = features.mel_spectrogram(sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmax=fmax,
+                                          S=magnitude ** 2)
     return SpectralViews(
-        stft_db=librosa.amplitude_to_db(magnitude, ref=np.max),
+        stft_db=features.stft_db(magnitude=magnitude),
         fft_frequencies=librosa.fft_frequencies(sr=sr, n_fft=n_fft),
         filterbank=filterbank,
         mel_db=mel_db,
-        mfcc=coefficients,
+        mfcc=features.mfcc(n_mfcc=n_mfcc, mel_db=mel_db),
         empty_filters=empty_filters(filterbank),
         n_fft=int(n_fft),
         hop_length=int(hop_length),

@@ -358,19 +358,20 @@ def _fingerprints_of(stamp: tuple) -> dict[str, Any]:
     return load_fingerprints(get_registry().entries(real_only=True))
 
 
-def _fingerprints() -> dict[str, Any]:
-    """The installed training fingerprints (re-read when a file is written or removed)."""
+def _fingerprint_stamp() -> tuple:
+    """The installed training fingerprints' stamp (changes when a file is written or removed)."""
     from genre_core.app.honesty import fingerprint_stamp
 
-    return _fingerprints_of(fingerprint_stamp(get_registry().entries(real_only=True)))
+    return fingerprint_stamp(get_registry().entries(real_only=True))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _training_check(digest: str, _features: Any) -> Any:
-    """The clip's :class:`~genre_core.app.honesty.OverlapReport`, cached by the clip's digest."""
+def _training_check(digest: str, stamp: tuple, _features: Any) -> Any:
+    """The clip's :class:`~genre_core.app.honesty.OverlapReport`, cached by the clip's digest and the
+    fingerprints' stamp (a rewritten fingerprint gives a new report)."""
     from genre_core.app.honesty import training_overlap
 
-    return training_overlap(_features.features, _fingerprints(), _features.windows)
+    return training_overlap(_features.features, _fingerprints_of(stamp), _features.windows)
 
 
 def training_overlap_or_none(current: CurrentClip) -> Any:
@@ -380,10 +381,11 @@ def training_overlap_or_none(current: CurrentClip) -> Any:
     """
     from genre_core.app.honesty import OverlapReport
 
-    if not _fingerprints():
+    stamp = _fingerprint_stamp()
+    if not _fingerprints_of(stamp):
         return OverlapReport()
     try:
-        return _training_check(current.digest, clip_features(current))
+        return _training_check(current.digest, stamp, clip_features(current))
     except (GenreLabError, ValueError) as exc:
         st.caption(f"Could not check this clip against the training sets: {exc}")
         return None

@@ -79,6 +79,12 @@ def stored_patterns(name: str) -> dict | None:
     return load_patterns(get_registry().get(name).directory)
 
 
+@st.cache_resource(show_spinner=False)
+def never_firing(name: str) -> dict[str, int]:
+    """How many filters of each musicnn front-end layer are proved never to fire (once per model)."""
+    return {layer: len(found) for layer, found in dead_filters(get_predictor(name).model).items()}
+
+
 @st.cache_data(max_entries=8, show_spinner="Cutting the clip into 3 s patches…")
 def tagger_patches(digest: str, name: str, _samples: np.ndarray, sample_rate: int) -> tuple[list, np.ndarray]:
     """The clip as the tagger reads it: (windows, patches (n, 187, 96)), from the tagger's own prepare()."""
@@ -303,7 +309,7 @@ def _tagger_page(name: str, predictor) -> None:
         st.markdown("Training (with weight decay) switched many of these filters off: their weights are about "
                     "zero. Filters in use: " + ", ".join(f"**{layer}** {alive} of {total}"
                                                         for layer, (alive, total) in in_use.items()) + ".")
-        never = {layer: len(found) for layer, found in dead_filters(predictor.model).items()}
+        never = never_firing(name)
         st.caption("Most switched-off filters also have a negative bias, so they can never fire on any spectrogram: "
                    "a bound over the whole input range proves it. The app skips them when it classifies (same "
                    "outputs, a fraction of the arithmetic). Proved never to fire: "

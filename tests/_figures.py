@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 
@@ -14,3 +15,8 @@ def plotly_array(field) -> np.ndarray:
         shape = field.get("shape")
         return values.reshape([int(d) for d in str(shape).split(",")]) if shape else values
     return np.asarray(field, dtype=float)
+
+
+def figures_by_key(at) -> dict[str, dict]:
+    """Plotly specs of an ``AppTest`` run by chart key (the part of the element id after the hash)."""
+    return {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}

@@ -9,7 +9,6 @@ element (or, for valid but unusual audio, a note), never a traceback.
 from __future__ import annotations
 
 import io
-import json
 import tomllib
 
 import numpy as np
@@ -19,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core.config import PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.session import MAX_UPLOAD_MB, example_clip
+from tests._figures import figures_by_key as _figures
 from tests._figures import plotly_array as _array
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -61,15 +61,6 @@ def _upload(at: AppTest, name: str, data: bytes, mime: str = "audio/wav") -> App
 
 def _texts(at: AppTest, kind: str) -> list[str]:
     return [str(e.value) for e in at.get(kind)]
-
-
-def _figures(at: AppTest) -> dict[str, dict]:
-    """Plotly specs by chart key (the part of the element id after the hash)."""
-    found = {}
-    for chart in at.get("plotly_chart"):
-        key = chart.proto.id.split("-", 2)[-1]
-        found[key] = json.loads(chart.proto.spec)
-    return found
 
 
 def _wav(samples: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
@@ -514,7 +505,9 @@ def test_launcher_warms_before_handing_over_to_streamlit(monkeypatch):
         assert blas_threads() == {1}, "the server would run BLAS with several threads"
         handed.append(args)
 
-    # Forget a limit an earlier test set in this process, and start from two BLAS threads.
+    # Forget the warm-up and the BLAS limit earlier tests started in this process, so the launcher
+    # must start (and wait for) its own, and start from two BLAS threads.
+    monkeypatch.setattr(warm, "_STARTED", {})
     monkeypatch.setattr(runtime, "_blas_limit", [])
     with threadpool_limits(limits=2, user_api="blas"):
         assert blas_threads() == {2}

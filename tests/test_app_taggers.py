@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core.config import GTZAN_GENRES, PROJECT_ROOT, SHARED_DATA_DIR
 from genre_core.tags import MSD_TAGS, MTT_TAGS
-from tests._figures import plotly_array
+from tests._figures import figures_by_key as _figures
+from tests._figures import plotly_array as _values
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 300
@@ -42,13 +43,6 @@ def _page(page: str, clip) -> AppTest:
 
 def _texts(at: AppTest, kind: str) -> list[str]:
     return [str(e.value) for e in at.get(kind)]
-
-
-def _figures(at: AppTest) -> dict[str, dict]:
-    return {chart.proto.id.split("-", 2)[-1]: json.loads(chart.proto.spec) for chart in at.get("plotly_chart")}
-
-
-_values = plotly_array
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,17 @@ def _probe(model, stems):
 
 
 def test_logmel_max_is_the_float16_ceiling():
-    """A mel power of float16's largest finite value gives exactly LOGMEL_MAX; anything louder is inf."""
-    assert LOGMEL_MAX == pytest.approx(np.log10(1e4 * 65504.0 + 1.0))
+    """Every finite musicnn log-mel value is at most LOGMEL_MAX; a mel power beyond float16 gives inf, which
+    the proved range excludes (so such a patch runs through the full model)."""
     t = np.arange(32000) / 16000
     loud = np.sign(np.sin(2 * np.pi * 110 * t)).astype(np.float32)
     assert musicnn_logmel(loud).max() <= LOGMEL_MAX
+    too_loud = musicnn_logmel(30.0 * loud)  # power x 900: the loudest bands overflow float16, the rest stay finite
+    assert np.isinf(too_loud).any() and np.isfinite(too_loud).any()
+    assert np.nanmax(too_loud[np.isfinite(too_loud)]) <= LOGMEL_MAX
+    assert not in_proven_range(too_loud)
+    # the ceiling itself: the largest float16 power, through the same formula
+    assert np.log10(10000.0 * np.float32(np.float16(65504.0)) + 1.0) == pytest.approx(LOGMEL_MAX)
 
 
 @pytest.mark.parametrize("name", MUSICNN_TAGGERS)

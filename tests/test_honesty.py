@@ -3,7 +3,6 @@ one comparable view, Compare's honest defaults and human names, Live defaults an
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +14,7 @@ from genre_core.app import honesty
 from genre_core.config import PROJECT_ROOT
 from genre_core.live import PredictionHistory
 from genre_core.training import fingerprints as fp
+from tests._figures import figures_by_key as _figures
 from tests._shared_data import FMA_SMALL, GTZAN_AUDIO, GTZAN_CLIPS, GTZAN_CSV, require
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -95,9 +95,9 @@ def test_shipped_fingerprint_equals_the_training_table(registry):
 
 def _clip_windows(samples, sample_rate):
     """The app's GTZAN-57 pass over a clip: (windows, features)."""
-    from genre_core.app.shared_inputs import clip_gtzan57
+    from genre_core.app.shared_inputs import analyse_clip
 
-    found = clip_gtzan57(samples, sample_rate)
+    found, _ = analyse_clip(samples, sample_rate, [], want_features=True)
     return found.windows, found.features
 
 
@@ -306,10 +306,6 @@ def _texts(at: AppTest, *kinds: str) -> str:
     return " ".join(str(e.value) for kind in kinds for e in at.get(kind))
 
 
-def _figures(at: AppTest) -> dict[str, dict]:
-    return {c.proto.id.split("-", 2)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-
-
 def test_pages_flag_a_training_clip(gtzan_fingerprints):
     at = _upload(_app(), require(GTZAN_AUDIO / "blues.00000.wav"))
     for page in ("pages/classify.py", "pages/spectrogram_lab.py", "pages/compare_models.py"):
@@ -428,7 +424,7 @@ def test_live_preselects_best_models_and_states_window(registry):
 
 def test_shared_features_give_the_same_predictions_as_predict_samples():
     """Models fed the shared feature pass predict exactly what predict_samples gives them (150 s: chunked)."""
-    from genre_core.app.shared_inputs import Gtzan57Capture, clip_gtzan57, predictions_from_features
+    from genre_core.app.shared_inputs import Gtzan57Capture, analyse_clip, predictions_from_features
     from genre_core.predict import predict_samples
     from genre_core.registry import default_registry
 
@@ -441,7 +437,7 @@ def test_shared_features_give_the_same_predictions_as_predict_samples():
     rng = np.random.default_rng(3)
     y = (0.1 * rng.normal(size=int(150 * 22050))).astype(np.float32)
     expected = predict_samples(y, 22050, models)
-    shared = clip_gtzan57(y, 22050)
+    shared, _ = analyse_clip(y, 22050, [], want_features=True)
     got = predictions_from_features(models, shared)
     assert shared.features.shape == (len(shared.windows), 57)
     for e, g in zip(expected, got):

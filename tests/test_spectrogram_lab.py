@@ -20,6 +20,7 @@ from genre_core import plots
 from genre_core.app import spectro_views as sv
 from genre_core.config import PROJECT_ROOT, SAMPLE_RATE
 from genre_core.session import example_clip, excerpt
+from tests._figures import figures_by_key as _figures
 from tests._figures import plotly_array as _array
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -40,10 +41,6 @@ def _lab(clip=None) -> AppTest:
     at.switch_page(LAB).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def _figures(at: AppTest) -> dict[str, dict]:
-    return {c.proto.id.split("-", 2)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
 
 
 def _text(at: AppTest) -> str:

@@ -83,17 +83,22 @@ def protocol_phrase(key: str) -> str:
 def name_with_accuracy(card: Mapping[str, Any], name: str, otherwise: str = "") -> str:
     """A model's short name and honest accuracy (``"Logistic regression · 58%"``), for labels and pickers.
 
-    Without a measured accuracy: the short name, then `` · otherwise`` when given.
+    Without a measured accuracy: the short name, then `` · otherwise`` when given.  A card with
+    only a random-fold CV figure (no held-out test) says so: that figure is optimistic.
 
     Examples
     --------
     >>> name_with_accuracy({"display_name": "SVM · GTZAN", "metrics": {}}, "gtzan_svm", otherwise="no test")
     'SVM · no test'
+    >>> name_with_accuracy({"display_name": "SVM · GTZAN", "metrics": {"cv10": {"accuracy": 0.74}}}, "gtzan_svm")
+    'SVM · 74% random-fold CV'
     """
     metric = honest_metric(card)
     short = display_name(card, name, short=True)
-    if metric:
+    if metric and metric[0] in HONEST_PROTOCOLS:
         return f"{short} · {metric[1]:.0%}"
+    if metric:
+        return f"{short} · {metric[1]:.0%} random-fold CV"
     return f"{short} · {otherwise}" if otherwise else short
 
 

@@ -85,29 +85,6 @@ class ClipFeatures:
     seconds: float
 
 
-def clip_gtzan57(samples: np.ndarray, sample_rate: int, window_seconds: float = WINDOW_SECONDS,
-                 hop_seconds: float = HOP_SECONDS) -> ClipFeatures:
-    """GTZAN-57 features of every window of a clip, by the models' own chunked path.
-
-    Raises
-    ------
-    GenreLabError, ValueError
-        As the prediction would (e.g. a clip that yields no window).
-    """
-    from ..stream import analyse_blocks
-
-    capture = Gtzan57Capture(window_seconds, hop_seconds)
-    started = time.perf_counter()
-    result = analyse_blocks([np.asarray(samples, dtype=np.float32)], sample_rate, [capture])
-    if result.failures:
-        raise next(iter(result.failures.values()))
-    if not result.predictions:
-        raise ValueError("the clip gave no analysis window")
-    found = result.predictions[0]
-    return ClipFeatures(capture.input_key, list(found.windows), np.asarray(found.window_probabilities),
-                        time.perf_counter() - started)
-
-
 def predictions_from_features(predictors: Sequence[Any], clip_features: ClipFeatures) -> list[Any]:
     """Each feature model's :class:`~genre_core.models.base.Prediction` from precomputed window features.
 

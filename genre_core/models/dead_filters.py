@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,27 @@ def dead_filters(model: Any, input_max: float = LOGMEL_MAX) -> dict[str, np.ndar
     return found
 
 
+@functools.lru_cache(maxsize=4)
+def _musicnn_layer_names(n_labels: int, n_frames: int, n_mels: int) -> frozenset[str]:
+    from .musicnn import build_musicnn
+
+    return frozenset(layer.name for layer in build_musicnn(n_labels, n_frames, n_mels).layers)
+
+
+def is_plain_musicnn(model: Any) -> bool:
+    """Whether ``model`` has exactly the layers :func:`~genre_core.models.musicnn.build_musicnn` builds
+    (a tagger, not e.g. a transfer model with its own head), so it can be rebuilt without its dead filters.
+
+    Examples
+    --------
+    >>> from genre_core.models.musicnn import build_musicnn, build_vgg
+    >>> is_plain_musicnn(build_musicnn(50)), is_plain_musicnn(build_vgg(50))
+    (True, False)
+    """
+    n_frames, n_mels = (int(d) for d in model.input_shape[1:])
+    return {layer.name for layer in model.layers} == _musicnn_layer_names(int(model.output_shape[-1]), n_frames, n_mels)
+
+
 def in_proven_range(patches: np.ndarray, input_max: float = LOGMEL_MAX) -> bool:
     """Whether every value of ``patches`` lies in ``[0, input_max]`` (so a pruned model is exact on them).
 
@@ -112,10 +134,13 @@ def prune_dead_filters(model: Any, input_max: float = LOGMEL_MAX) -> Any:
     Raises
     ------
     ValueError
-        If ``model`` is not a plain musicnn (e.g. a transfer model with its own head).
+        If ``model`` is not a plain musicnn (:func:`is_plain_musicnn`).
     """
     from .musicnn import build_musicnn
 
+    if not is_plain_musicnn(model):
+        raise ValueError(f"model {model.name!r} is not a plain musicnn tagger (its layers differ from "
+                         "build_musicnn's), so it cannot be rebuilt without its dead filters")
     fixed_filters = {}
     for stem, dead in dead_filters(model, input_max).items():
         n_filters = int(model.get_layer(stem).filters)
@@ -129,10 +154,6 @@ def prune_dead_filters(model: Any, input_max: float = LOGMEL_MAX) -> Any:
         values = np.asarray(model.get_layer(f"{stem}_bn")(zeros, training=False)).reshape(-1)
         fixed_filters[stem] = (live, values)
     pruned = build_musicnn(int(model.output_shape[-1]), *model.input_shape[1:], fixed_filters=fixed_filters)
-    expected = {layer.name for layer in pruned.layers if not layer.name.endswith("_fill")}
-    if {layer.name for layer in model.layers} != expected:
-        raise ValueError(f"model {model.name!r} is not a plain musicnn tagger (its layers differ from "
-                         "build_musicnn's), so it cannot be rebuilt without its dead filters")
     for layer in pruned.layers:
         if not layer.weights:
             continue

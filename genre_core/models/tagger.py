@@ -149,16 +149,14 @@ class TaggerPredictor:
         musicnn (a transfer model's backbone with its own head).  The full
         model stays :attr:`model`, for the feature maps of every filter.
         """
-        from .dead_filters import in_proven_range, prune_dead_filters
+        from .dead_filters import in_proven_range, is_plain_musicnn, prune_dead_filters
 
         if self.architecture != "musicnn" or not in_proven_range(inputs):
             return self.model
         with self._pruning:
             if self._pruned is None:
-                try:
-                    self._pruned = prune_dead_filters(self.model)
-                except ValueError:  # not a plain musicnn (a transfer model's own head): run it whole
-                    self._pruned = self.model
+                # A transfer model (a musicnn backbone with its own head) runs whole.
+                self._pruned = prune_dead_filters(self.model) if is_plain_musicnn(self.model) else self.model
         return self._pruned
 
     def _batched(self, function: Any, inputs: np.ndarray) -> np.ndarray:

@@ -62,7 +62,7 @@ class ClassicConfig:
                                type=Path, exclusive="source", group="data (one of --data or --audio-dir)")
     audio_dir: Path | None = option(None, "audio corpus to featurise with gtzan57 (see --dataset)", type=Path,
                                     exclusive="source", group="data (one of --data or --audio-dir)")
-    dataset: str = option("folder", "layout of --audio-dir: gtzan, fma (with --metadata) or folder "
+    dataset: str = option("folder", "layout of --audio-dir: gtzan, fma (tracks.csv from --metadata, or --audio-dir holding fma_metadata/ and fma_small/) or folder "
                           "(one sub-folder per label)", choices=REAL_DATASETS,
                           group="data (one of --data or --audio-dir)")
     metadata: Path | None = option(None, "FMA tracks.csv or fma_metadata folder", type=Path,
@@ -155,8 +155,6 @@ def featurise_tracks(
 def _audio_table(config: ClassicConfig) -> pd.DataFrame:
     from .tracks import dataset_table
 
-    if config.dataset == "fma" and config.metadata is None:
-        raise ValueError("--dataset fma needs --metadata (tracks.csv or the fma_metadata folder)")
     return dataset_table(config.dataset, config.audio_dir, config.metadata)
 
 
