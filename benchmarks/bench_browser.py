@@ -4,9 +4,14 @@ Run with::
 
     .venv/bin/python -m benchmarks.bench_browser [--repeats 3]
 
-It starts a fresh server (the same way as ``tests/test_browser.py``), opens the
-app in the system Chromium (``/usr/bin/chromium``, never a downloaded browser)
-and prints, each with its ratio to the target:
+First, in this process, it times the server-side analysis of every clip it
+will upload (:func:`benchmarks.bench_app.analysis_seconds`, the app's one pass,
+median of ``--repeats``).  Then it starts a fresh server (the same way as
+``tests/test_browser.py``: the launcher, ``.streamlit/config.toml``, host and
+port only), opens the app in the system Chromium (``/usr/bin/chromium``, never
+a downloaded browser) and prints, each in seconds and as a ratio to the
+server-side analysis measured in the same run (what the browser and Streamlit
+add), with the ratio's target:
 
 1. the first upload after the server start: a real 30 s GTZAN clip uploaded as
    soon as the first page has drawn (its chart code loaded: no request for
@@ -20,14 +25,16 @@ and prints, each with its ratio to the target:
 
 A figure runs from the user's action until Streamlit reports the script run
 finished (``data-test-script-state`` back to ``notRunning``) and the browser
-has drawn two more frames.  This is a benchmark, not a test: it never fails on
-speed.  Without ../shared/data it uses synthesised songs and says so.
+has drawn two more frames.  Uploads are divided by the analysis of the same
+clip; page switches and slider steps by the median 30 s analysis.  Targets
+(at most): first upload 2x, 30 s upload 1.5x, 5-minute song 1.25x, slowest
+page switch 1.0x, slider step 0.5x.  This is a benchmark, not a test: it never
+fails on speed.  Without ../shared/data it uses synthesised songs and says so.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -36,11 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.machine import machine_line, ratio_line
 from genre_core.app.server import CHROMIUM, CHROMIUM_ARGS, app_server
 from genre_core.config import SAMPLE_RATE, SHARED_DATA_DIR
 
-TARGETS = {"first upload": 3.0, "upload 30 s clip": 1.5, "upload 5-min song": 4.0, "page switch": 1.0,
-           "slider step": 0.5}
+#: Targets: the browser's wait ÷ the server-side analysis (at most), measured in the same run.
+RATIO_TARGETS = {"first upload": 2.0, "upload 30 s clip": 1.5, "upload 5-min song": 1.25, "page switch": 1.0,
+                 "slider step": 0.5}
 GTZAN = SHARED_DATA_DIR / "gtzan" / "audio"
 
 #: Collects the script-state transitions of the app (installed once per page load).
@@ -177,11 +186,26 @@ def _slider_step(page) -> float:
     return _timed(page, lambda: thumb.press("ArrowRight"))
 
 
-def _line(name: str, seconds: float, target: float, extra: str = "") -> str:
+def _line(name: str, seconds: float, ratio: float, target: float, extra: str = "") -> str:
+    """A figure: its seconds, its ratio to the server-side analysis, the ratio's target."""
     before, run, after, busy = SPLITS[-1]
     print(f"  … {name}: {seconds:.2f} s (last wait: {before:.2f} s to the run, run {run:.2f} s, "
           f"{after:.2f} s after it; browser long tasks {busy:.2f} s)", file=sys.stderr, flush=True)
-    return f"  {name:<34} {seconds:6.2f} s   target {target:4.1f} s   ratio {seconds / target:4.2f}{extra}"
+    return f"{ratio_line(name, ratio, target)}   ({seconds:.2f} s){extra}"
+
+
+def server_side_seconds(paths: list[Path], repeats: int) -> dict[Path, float]:
+    """The server-side analysis of each file (median of ``repeats``), in this process, as the
+    server runs it: the default models, one BLAS thread.  Run before the server starts, so the
+    two never share the cores."""
+    from benchmarks.bench_app import analysis_seconds
+    from genre_core.app.runtime import one_blas_thread
+    from genre_core.registry import default_registry
+
+    one_blas_thread()
+    registry = default_registry()
+    predictors = [registry.load(e.name) for e in registry.entries() if e.shown_by_default]
+    return {path: analysis_seconds(predictors, path.name, path.read_bytes(), repeats) for path in paths}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,9 +221,16 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips, long_songs, source = _songs(folder, max(1, args.repeats))
+        short_clips = clips[1:1 + args.repeats] or clips[:1]
+        print(f"genre lab in Chromium ({CHROMIUM}); {machine_line()}; {source}", flush=True)
+        analysis = server_side_seconds([clips[0], *short_clips, *long_songs], args.repeats)
+        unit = statistics.median(analysis[p] for p in [clips[0], *short_clips])
+        print("server-side analysis (median of "
+              f"{args.repeats}): 30 s clips {', '.join(f'{analysis[p]:.2f}' for p in [clips[0], *short_clips])} s; "
+              f"5-min songs {', '.join(f'{analysis[p]:.2f}' for p in long_songs)} s", flush=True)
         started = time.perf_counter()
-        with app_server(folder / "server.log", 120) as url:
-            print(f"genre lab in Chromium ({CHROMIUM}), {os.cpu_count()} CPUs; {source}")
+        with app_server(folder / "server.log", 120) as app:
+            url = app.url
             print(f"server healthy after {time.perf_counter() - started:.1f} s")
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS), headless=True)
@@ -216,28 +247,32 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"first page drawn {time.perf_counter() - opened:.1f} s after opening the URL "
                       "(its charts' code loaded)")
                 page.evaluate(OBSERVER_JS)
-                results: list[str] = []
+                results: list[str] = [f"Ratios to the server-side analysis in this run (30 s analysis: {unit:.2f} s):"]
                 first = _upload(page, clips[0])
-                results.append(_line("first upload after server start", first, TARGETS["first upload"],
-                                     f"   ({clips[0].name})"))
-                for name, songs in (("30 s clip", clips[1:1 + args.repeats] or clips[:1]), ("5-min song", long_songs)):
-                    uploads = [_upload(page, song) for song in songs]
+                results.append(_line("first upload after start ÷ its analysis", first, first / analysis[clips[0]],
+                                     RATIO_TARGETS["first upload"], f"   ({clips[0].name})"))
+                for name, songs in (("30 s clip", short_clips), ("5-min song", long_songs)):
+                    uploads = {song: _upload(page, song) for song in songs}
                     key = "upload 30 s clip" if name == "30 s clip" else "upload 5-min song"
-                    spread = f"   (median of {len(uploads)}: {', '.join(f'{u:.2f}' for u in uploads)})" \
+                    spread = f"   (median of {len(uploads)}: {', '.join(f'{u:.2f}' for u in uploads.values())} s)" \
                         if len(uploads) > 1 else ""
-                    results.append(_line(f"{name}: upload → predictions", statistics.median(uploads), TARGETS[key],
-                                         spread))
+                    results.append(_line(f"{name}: upload ÷ its analysis", statistics.median(uploads.values()),
+                                         statistics.median(u / analysis[song] for song, u in uploads.items()),
+                                         RATIO_TARGETS[key], spread))
                     for label in labels[1:] + labels[:1]:
                         try:
-                            results.append(_line(f"{name}: switch to {label}", _switch(page, label),
-                                                 TARGETS["page switch"]))
+                            seconds = _switch(page, label)
+                            results.append(_line(f"{name}: to {label} ÷ 30 s analysis", seconds, seconds / unit,
+                                                 RATIO_TARGETS["page switch"]))
                         except Unfinished as exc:  # report it and go on: the other figures still count
                             results.append(f"  {name}: switch to {label}: {exc}")
                             print(results[-1], file=sys.stderr, flush=True)
                     _switch(page, "Spectrogram lab")
                     steps = [_slider_step(page) for _ in range(3)]
-                    results.append(_line(f"{name}: lab slider step", statistics.median(steps), TARGETS["slider step"],
-                                         f"   (median of 3: {', '.join(f'{s:.2f}' for s in steps)})"))
+                    step = statistics.median(steps)
+                    results.append(_line(f"{name}: lab slider ÷ 30 s analysis", step, step / unit,
+                                         RATIO_TARGETS["slider step"],
+                                         f"   (median of 3: {', '.join(f'{s:.2f}' for s in steps)} s)"))
                     _switch(page, labels[0])  # uploads start on Classify, where predictions show
                 browser.close()
             print("\n".join(results))

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from benchmarks.machine import machine_line
 from genre_core.config import PROJECT_ROOT, SAMPLE_RATE
 
 #: Song lengths measured, in minutes.
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="model to run (default: the CLI's default model)")
     parser.add_argument("--keep", type=Path, default=None, help="write the WAVs here and keep them")
     args = parser.parse_args(argv)
+    print(machine_line(), flush=True)
 
     with tempfile.TemporaryDirectory(prefix="bench_memory_") as tmp:
         folder = args.keep or Path(tmp)

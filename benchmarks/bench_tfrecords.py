@@ -33,6 +33,7 @@ import librosa
 import numpy as np
 import pandas as pd
 
+from benchmarks.machine import machine_line, ratio_line
 from genre_core.config import SAMPLE_RATE
 
 
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     naive_rate = float(np.median([r for _, r in naive]))
     first_rate = fast[0][1]
     steady_rate = float(np.median([r for _, r in fast[1:]]))
+    print(machine_line())
     print(f"corpus: {len(table)} clips of {args.duration:g} s ({len(train)} train), "
           f"{fast[0][0]} mel examples of {args.segment_seconds:g} s per epoch, {args.epochs} epochs")
     print(f"featurising once into TFRecords: {featurise_s:.1f} s (all splits)")
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
           f"  ({first_rate / naive_rate:.1f}x)")
     print(f"TFRecords, later epochs (median, cached):            {steady_rate:10.1f} examples/s"
           f"  ({steady_rate / naive_rate:.1f}x)")
-    print(f"speed-up per training epoch in steady state: {steady_rate / naive_rate:.1f}x (target >= 20x)")
+    print(ratio_line("steady-state epoch: TFRecords ÷ naive rate", steady_rate / naive_rate, 20.0, at_most=False))
     return 0
 
 

@@ -1,6 +1,7 @@
 """End to end in a real browser: upload a clip, wait for predictions, visit every page.
 
-A fixture starts ``streamlit run app.py`` on a free local port; Playwright
+A fixture starts the app as ``make run`` does (the launcher, ``.streamlit/config.toml``, host and
+port only) on a free local port; Playwright
 drives the system Chromium (``/usr/bin/chromium``; Playwright's own browser
 download is never used).  Each page is screenshotted to the test's tmp folder;
 with ``GENRE_LAB_SCREENSHOTS=1`` the screenshots also replace those in
@@ -22,6 +23,8 @@ import pytest
 
 from genre_core.app.server import CHROMIUM, CHROMIUM_ARGS, app_server
 from genre_core.config import PROJECT_ROOT, SHARED_DATA_DIR
+
+from ._streamlit_config import flag_options, options_beyond_config
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 #: Set to 1 to write the screenshots to docs/screenshots (tracked files).
@@ -47,15 +50,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A Streamlit server for app.py on a free port; stopped by its PID afterwards."""
+    """The app's server as users start it, on a free port; stopped by its PID afterwards."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium package)")
     pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     SERVER_LOG[:] = [log_path]
     try:
-        with app_server(log_path, SERVER_START_TIMEOUT) as url:
-            yield url
+        with app_server(log_path, SERVER_START_TIMEOUT) as app:
+            yield app
     except (RuntimeError, TimeoutError):
         print(log_path.read_text(errors="replace")[-4000:])
         raise
@@ -76,7 +79,7 @@ def browser_page(server, playwright):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(server)
+    page.goto(server.url)
     yield page
     context.close()
     browser.close()
@@ -147,6 +150,15 @@ def diagnose(tmp_path):
         print(SERVER_LOG[0].read_text(errors="replace")[-3000:])
 
 
+def test_server_under_test_runs_the_config_file_and_adds_only_host_and_port(server):
+    """The running server's own command line (from /proc, not from what we meant to start)
+    carries no --server.*/--runner.* option that .streamlit/config.toml does not set the same way."""
+    argv = [a.decode() for a in Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0") if a]
+    assert "genre_core.app.launch" in argv, argv
+    assert options_beyond_config(argv) == {}, argv
+    assert set(flag_options(argv)) == {"server.address", "server.port"}, argv
+
+
 def test_direct_page_url_on_a_fresh_server_keeps_the_frame(server, playwright):
     """The first request of a fresh server is a page URL: Streamlit's legacy pages/
     mode runs that page file directly, and the page must still get the shared frame."""
@@ -154,7 +166,7 @@ def test_direct_page_url_on_a_fresh_server_keeps_the_frame(server, playwright):
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.goto(f"{server}/spectrogram_lab")
+        page.goto(f"{server.url}/spectrogram_lab")
         page.get_by_role("heading", name="Spectrogram lab", exact=True).wait_for()
         _wait_idle(page)
         assert page.locator('[data-testid="stFileUploaderDropzoneInput"]').count() == 1
@@ -256,7 +268,7 @@ def test_live_page_streams_a_fake_microphone(server, playwright, tmp_path, diagn
         page = context.new_page()
         diagnose(page)
         page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.goto(server)
+        page.goto(server.url)
         _wait_idle(page)
         page.locator('[data-testid="stSidebarNavLink"]', has_text="Live").first.click()
         page.get_by_role("heading", name="Live", exact=True).wait_for()

@@ -1,14 +1,17 @@
 """Run the app in a real server for the browser tests and the browser benchmark.
 
-The app, started as ``make run`` starts it, on a free loopback port, waited for until healthy,
-and stopped by its PID however the block ends; and the Debian chromium that
-Playwright drives (never a browser that Playwright would download).
+The app, started as ``make run`` starts it (the launcher, with ``.streamlit/config.toml`` and
+nothing added but host and port), on a free loopback port, waited for until healthy, and stopped
+by its PID however the block ends; and the Debian chromium that Playwright drives (never a
+browser that Playwright would download).
 
 Examples
 --------
 >>> port = free_port()
 >>> 1024 <= port < 65536
 True
+>>> server_command(8501)[-4:]
+['--server.address', '127.0.0.1', '--server.port', '8501']
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import PROJECT_ROOT
+
+#: Thread limits the test process sets for itself (tests/conftest.py); a user's shell has none, so
+#: the server under test must not inherit them.
+_HARNESS_ONLY_ENV: tuple[str, ...] = ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 CHROMIUM: Path = Path("/usr/bin/chromium")
 CHROMIUM_ARGS: tuple[str, ...] = (
@@ -54,27 +62,41 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"{url} not healthy after {timeout:.0f} s")
 
 
-@contextmanager
-def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[str]:
-    """Start the app as ``make run`` does (:mod:`genre_core.app.launch`: models warmed, then
-    ``streamlit run app.py``) on 127.0.0.1 and yield its URL; stop it by its PID on exit.
+def server_command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """The command that starts the app as ``make run`` does, on ``address:port``.
 
-    The server's output goes to ``log_path``.  TensorFlow gets one inter-op and
-    two intra-op threads, as on the 2-core machines the figures are measured on.
+    Every other setting comes from ``.streamlit/config.toml``: host and port are the only options
+    added, so what the tests and benchmarks measure is what users run.
+    """
+    return [sys.executable, "-m", "genre_core.app.launch", "--server.address", address, "--server.port", str(port)]
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """A started app server: its URL, its PID and the command line it was started with."""
+
+    url: str
+    pid: int
+    command: tuple[str, ...]
+
+
+@contextmanager
+def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[RunningApp]:
+    """Start the app as ``make run`` does (:func:`server_command`) on 127.0.0.1 and yield it;
+    stop it by its PID on exit.
+
+    The server's output goes to ``log_path``.  Its environment is the caller's, less the thread
+    limits the test process sets for itself (:data:`_HARNESS_ONLY_ENV`).
     """
     port = free_port()
-    env = dict(os.environ, TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="2", TF_CPP_MIN_LOG_LEVEL="2")
+    env = {k: v for k, v in os.environ.items() if k not in _HARNESS_ONLY_ENV}
+    command = server_command(port)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "genre_core.app.launch", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(f"{url}/_stcore/health", process, timeout)
-        yield url
+        yield RunningApp(url=url, pid=process.pid, command=tuple(command))
     finally:
         process.terminate()
         try:
