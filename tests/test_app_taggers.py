@@ -403,6 +403,7 @@ def test_learned_filters_are_the_kernels():
     indices, kernels = timbral_filters(model, "timbral_7x67", count=5)
     weights = model.get_layer("timbral_7x67").get_weights()[0]
     assert kernels.shape == (5, 7, 67)
+    # exact: the filters are slices of the weights, no arithmetic
     np.testing.assert_array_equal(kernels[0], weights[:, :, 0, indices[0]])
     indices, curves = temporal_filters(model, "temporal_32", count=3)
     assert curves.shape == (3, 32)

@@ -105,6 +105,7 @@ def test_skops_round_trip_gives_identical_probabilities(tuned, gtzan_subset, tmp
     path = tmp_path / "model.skops"
     assert P.save_sklearn(model, path) == path.stat().st_size
     loaded = P.load_sklearn(path)
+    # exact: skops restores the same arrays; same estimator code, same input, same process
     np.testing.assert_array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
 
 

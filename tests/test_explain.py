@@ -187,7 +187,10 @@ def test_grad_cam_highlights_a_planted_patch():
     x, y = _patch_data(128, rng)
     model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     x_test, y_test = _patch_data(32, rng)
-    assert model.evaluate(x_test, y_test, verbose=0)[1] == 1.0
+    # Training-dependent: 60 float32 Adam steps, whose rounding differs with the CPU's kernels.  The
+    # model is caught early on its learning curve (weakest test example at p = 0.547), so ask for at
+    # most 3 of 32 wrong (chance is 16), not all 32 right.
+    assert model.evaluate(x_test, y_test, verbose=0)[1] >= 0.9
 
     area = np.zeros((FRAMES, MELS), bool)
     area[PATCH] = True
@@ -209,5 +212,6 @@ def test_explanations_of_a_model_loaded_in_safe_mode_match(models, name, tmp_pat
     for layer_name, act in explain.feature_maps(loaded, x).items():
         np.testing.assert_allclose(act, explain.feature_maps(model, x, [layer_name])[layer_name], rtol=1e-5, atol=1e-6)
     cam = explain.grad_cam(model, x, 2)
-    assert cam.max() == 1.0  # a non-trivial map, so the comparison means something
+    # a non-trivial map, so the comparison means something (exact: grad_cam divides by its max, x / x == 1)
+    assert cam.max() == 1.0
     np.testing.assert_allclose(explain.grad_cam(loaded, x, 2), cam, atol=1e-5)

@@ -58,6 +58,8 @@ def _assert_fast_equals_naive(y: np.ndarray) -> None:
     fast = F.gtzan57(y)
     naive = F.gtzan57_naive(y)
     tempo = F.FEATURE_NAMES_GTZAN57.index("tempo")
+    # exact: tempo is the BPM of the tempogram's best bin, not a rounded sum; the bin wins by far more
+    # than rounding could move it, and a neighbouring bin is whole BPM away
     assert fast[tempo] == naive[tempo]
     np.testing.assert_allclose(fast, naive, rtol=1e-4, atol=0)
 
@@ -74,6 +76,7 @@ def test_single_window_equals_whole_clip() -> None:
     y = _music_like(10.0, seed=1)
     windows, matrix = F.gtzan57_windows(y, window_seconds=30, hop_seconds=15)
     assert windows == [(0.0, len(y) / F.SAMPLE_RATE)]
+    # exact: gtzan57 is gtzan57_windows with one window over the whole clip: same ops, same order, same input
     np.testing.assert_array_equal(matrix[0], F.gtzan57(y))
 
 
@@ -153,7 +156,7 @@ def test_mel_image_for_mobilenet() -> None:
     image = F.mel_image(_music_like(3.0))
     assert image.shape == (224, 224, 3) and image.dtype == np.float32
     assert 0.0 <= image.min() and image.max() <= 1.0 and image.max() > 0.9
-    np.testing.assert_array_equal(image[..., 0], image[..., 2])
+    np.testing.assert_array_equal(image[..., 0], image[..., 2])  # exact: channels are copies (np.repeat)
 
 
 @pytest.mark.parametrize("kind", F.DEEP_INPUT_KINDS)

@@ -116,6 +116,7 @@ def test_audio_case_gives_one_verdict_from_path_and_bytes(case, tmp_path):
     from_bytes = _verdict(data, file_name)
     assert from_path[:2] == from_bytes[:2], (from_path[:2], from_bytes[:2])
     if from_path[2] is not None:
+        # exact: bytes are decoded from a temporary file by the same decoder, blocks and resampler
         np.testing.assert_array_equal(from_path[2], from_bytes[2])
     outcome, detail, _ = from_path
     if kind == "error":
@@ -538,4 +539,6 @@ def test_predict_file_matches_load_then_predict_from_path_and_bytes(tiny_model, 
     for source in (path, path.read_bytes()):
         got = predict_file(source, [predictor], name="i.wav", chunk_seconds=20).predictions[0]
         assert got.windows == expected.windows == [(0.0, 30.0), (15.0, 45.0), (30.0, 60.0), (34.0, 64.0)]
+        # exact: same ops, same order -- the same decoded samples, the same chunk plan (so the same
+        # feature rows in the same batches) and the same GaussianNB; only the blocks they arrive in differ.
         np.testing.assert_array_equal(got.window_probabilities, expected.window_probabilities)

@@ -78,6 +78,8 @@ def test_round_trip_is_exact(records, table, kind):
         _, segments = segment_signal(render_track(row, DURATION, SAMPLE_RATE), SAMPLE_RATE, 3.0)
         expected = np.stack([deep_input(kind, s, SAMPLE_RATE) for s in segments])
         mine = np.array([t == row["track_id"] for t in ids])
+        # exact: the writer ran the same deep_input calls on the same segments in this process, and
+        # float32 bytes round-trip exactly
         np.testing.assert_array_equal(x[mine], expected)
         assert set(y[mine]) == {STYLES.index(row["label"])}
 
