@@ -7,6 +7,7 @@ lazy import cannot hide a cycle or a dependency of inference on training.
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 import inspect
 import pkgutil
@@ -128,3 +129,24 @@ def test_train_package_only_parses_arguments():
         calls = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
                  for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)}
         assert not calls & forbidden, f"{path.name} calls {sorted(calls & forbidden)}"
+
+
+#: Streamlit options a command line in this repository may set: where the server listens.  Every
+#: other setting lives once, in .streamlit/config.toml (see tests/test_streamlit_config.py).
+_HOST_AND_PORT_FLAGS = ("--server.port", "--server.address")
+_STREAMLIT_FLAG = re.compile(r"--(?:server|runner|browser|client|global|logger|theme)\.[A-Za-z]+")
+
+
+def test_no_code_sets_streamlit_options_but_host_and_port():
+    """No script, benchmark, test or Makefile passes a Streamlit option other than host and port,
+    so users, tests and benchmarks all run the app as the config file says."""
+    sources = [p for d in ("genre_core", "benchmarks", "tests", "pages", "train", "scripts", ".ci")
+               for p in (REPO / d).rglob("*") if p.suffix in (".py", ".sh", "") and p.is_file()]
+    sources += [REPO / "Makefile", REPO / "app.py"]
+    found = {f"{p.relative_to(REPO)}: {flag}" for p in sources
+             for flag in _STREAMLIT_FLAG.findall(p.read_text(errors="replace"))
+             if flag not in _HOST_AND_PORT_FLAGS}
+    # The check's own examples of overrides it must catch.
+    found = {f for f in found if not f.startswith(("tests/_streamlit_config.py", "tests/test_streamlit_config.py",
+                                                   "tests/test_layout.py"))}
+    assert not found, sorted(found)
