@@ -106,6 +106,17 @@ def analysis_seconds(predictors: Sequence, name: str, data: bytes, repeats: int,
     return _median_time(pipeline, repeats)
 
 
+def server_predictors() -> list:
+    """The default models (``ModelEntry.shown_by_default``), loaded as the app's server runs them:
+    in a process whose BLAS has one thread (:func:`genre_core.app.runtime.one_blas_thread`)."""
+    from genre_core.app.runtime import one_blas_thread
+    from genre_core.registry import default_registry
+
+    one_blas_thread()
+    registry = default_registry()
+    return [registry.load(e.name) for e in registry.entries() if e.shown_by_default]
+
+
 def bench_upload_to_predictions(predictors: Sequence, seconds: float, repeats: int,
                                 want_features: bool = True) -> float:
     """:func:`analysis_seconds` of a song of ``seconds`` seconds (a real clip repeated to length)."""
@@ -161,19 +172,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-pages", action="store_true", help="skip the AppTest page-switch figures")
     args = parser.parse_args(argv)
 
-    from genre_core.app.runtime import one_blas_thread
-    from genre_core.registry import default_registry
-
-    one_blas_thread()  # as the app's server process runs
-    registry = default_registry()
-    entries = [e for e in registry.entries() if e.shown_by_default]
-    if not entries:
+    start = time.perf_counter()
+    predictors = server_predictors()
+    if not predictors:
         print("No real-data models in models/: train them first (python -m train.classical).")
         return 1
-    start = time.perf_counter()
-    predictors = [registry.load(e.name) for e in entries]
     print(f"Loaded {len(predictors)} default models in {time.perf_counter() - start:.2f} s: "
-          f"{', '.join(e.name for e in entries)}")
+          f"{', '.join(p.name for p in predictors)}")
     print(f"{machine_line()}; median of {args.repeats} warm runs\n")
 
     clip = bench_upload_to_predictions(predictors, 30.0, args.repeats)

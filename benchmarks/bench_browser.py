@@ -198,13 +198,9 @@ def server_side_seconds(paths: list[Path], repeats: int) -> dict[Path, float]:
     """The server-side analysis of each file (median of ``repeats``), in this process, as the
     server runs it: the default models, one BLAS thread.  Run before the server starts, so the
     two never share the cores."""
-    from benchmarks.bench_app import analysis_seconds
-    from genre_core.app.runtime import one_blas_thread
-    from genre_core.registry import default_registry
+    from benchmarks.bench_app import analysis_seconds, server_predictors
 
-    one_blas_thread()
-    registry = default_registry()
-    predictors = [registry.load(e.name) for e in registry.entries() if e.shown_by_default]
+    predictors = server_predictors()
     return {path: analysis_seconds(predictors, path.name, path.read_bytes(), repeats) for path in paths}
 
 

@@ -21,29 +21,27 @@ import platform
 from pathlib import Path
 
 
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields of ``/proc/cpuinfo`` (what ``lscpu`` shows); empty elsewhere."""
+    path = Path("/proc/cpuinfo")
+    if not path.exists():
+        return {}
+    fields: dict[str, str] = {}
+    for line in path.read_text(errors="replace").split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
 def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``, as ``lscpu`` shows it), or the platform's guess."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    """The CPU's model name, or the platform's guess where ``/proc/cpuinfo`` is absent."""
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
 
 
 def _widest_simd() -> str:
     """The widest x86 vector extension the CPU reports (the kernels numpy, BLAS and oneDNN pick)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    flags = set()
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    for flag in ("avx512f", "avx2", "avx", "sse4_2"):
-        if flag in flags:
-            return flag
-    return platform.machine()
+    flags = set(_cpuinfo().get("flags", "").split())
+    return next((f for f in ("avx512f", "avx2", "avx", "sse4_2") if f in flags), platform.machine())
 
 
 def machine_line() -> str:

@@ -73,11 +73,10 @@ def server_command(port: int, address: str = "127.0.0.1") -> list[str]:
 
 @dataclass(frozen=True)
 class RunningApp:
-    """A started app server: its URL, its PID and the command line it was started with."""
+    """A started app server: its URL and its PID."""
 
     url: str
     pid: int
-    command: tuple[str, ...]
 
 
 @contextmanager
@@ -90,13 +89,12 @@ def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[RunningApp]:
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in _HARNESS_ONLY_ENV}
-    command = server_command(port)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(server_command(port), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(f"{url}/_stcore/health", process, timeout)
-        yield RunningApp(url=url, pid=process.pid, command=tuple(command))
+        yield RunningApp(url=url, pid=process.pid)
     finally:
         process.terminate()
         try:
