@@ -439,6 +439,102 @@ def playhead(groups: list[dict], *, key: str) -> None:
     _player_component()(data={"groups": groups}, key=key, height=0)
 
 
+# --- the headline (one evaluation policy: genre_core.evaluation) ------------------------------------
+
+#: Session key of the headline's vocabulary, shared by every page that shows the headline.
+HEADLINE_SET_KEY = "headline_label_set"
+
+
+def _evidence_stamp() -> tuple:
+    """(path, size, mtime) of each model folder's evidence file: a rewritten file is read again."""
+    from genre_core.evaluation import EVIDENCE_FILE
+    from genre_core.config import MODELS_DIR
+
+    stamp = []
+    for directory in get_registry().dirs:
+        path = directory / EVIDENCE_FILE.relative_to(MODELS_DIR)
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((str(path), int(info.st_size), int(info.st_mtime_ns)))
+    return tuple(stamp)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _evidence_of(stamp: tuple) -> dict:
+    from genre_core.evaluation import read_evidence_dirs
+
+    return read_evidence_dirs(get_registry().dirs)
+
+
+def evidence() -> dict:
+    """The stored out-of-domain evidence of the installed models (empty, with a caption, if unusable)."""
+    try:
+        return _evidence_of(_evidence_stamp())
+    except GenreLabError as exc:
+        st.caption(f"The headline's evidence could not be read: {exc}")
+        return {}
+
+
+def headline_label_set(key: str) -> str:
+    """A picker of the headline's vocabulary (GTZAN's 10 genres by default); the choice is shared by pages."""
+    from genre_core.evaluation import VOCABULARY_TITLES, headline_vocabularies
+
+    options = headline_vocabularies(get_registry().entries(), evidence()) or ["gtzan10"]
+    current = st.session_state.get(HEADLINE_SET_KEY, "gtzan10")
+    current = current if current in options else options[0]
+    if len(options) > 1:
+        chosen = st.segmented_control(
+            "Headline in", options, default=current, key=key,
+            format_func=lambda v: VOCABULARY_TITLES.get(v, v)[:1].upper() + VOCABULARY_TITLES.get(v, v)[1:],
+            help="The vocabulary the headline answers in. GTZAN's 10 genres are the ones this lab teaches with; "
+                 "FMA's 8, or a tagger's own genre tags, are the other choices.") or current
+    else:
+        chosen = current
+    st.session_state[HEADLINE_SET_KEY] = chosen
+    return chosen
+
+
+def headline_models(label_set: str) -> list[str]:
+    """The model(s) the headline needs in ``label_set``: the best by evidence (run even when not picked)."""
+    from genre_core.evaluation import rank_by_evidence
+
+    return rank_by_evidence(get_registry().names(), label_set, evidence())[:1]
+
+
+def headline_for(predictions: list[Any], label_set: str, novelty: Any = None) -> Any:
+    """The clip's :class:`~genre_core.evaluation.Headline`, by the rule the CLI uses too."""
+    from genre_core.evaluation import choose_headline
+    from genre_core.session import display_name
+
+    cards = {e.name: e.card for e in get_registry().entries()}
+    names = {n: display_name(c, n) for n, c in cards.items()}
+    return choose_headline(predictions, label_set, evidence(), cards, names=names,
+                           unlike_training=bool(novelty is not None and novelty.unlike_training))
+
+
+def headline_block(headline: Any) -> None:
+    """The headline in large type, its model, evidence, how sure, and the rule."""
+    from genre_core.app.honesty import reliability_warnings
+    from genre_core.session import display_name
+
+    cards = {e.name: e.card for e in get_registry().entries()}
+    if headline.genre is None:
+        st.info(headline.rule, icon=":material/help:")
+        return
+    left, right = st.columns([1, 2])
+    with left:
+        st.metric("Headline answer", headline.genre, help=headline.rule)
+    with right:
+        name = display_name(cards.get(headline.model, {}), headline.model)
+        st.markdown(f"from **{name}**, the model with the best evidence on real music outside its training data.")
+        st.markdown(f"**How sure: {headline.sure}.** {headline.sure_because}")
+        for message in reliability_warnings(headline, None, cards):
+            st.warning(message, icon=":material/report:")
+    st.caption("**Rule:** " + headline.rule)
+
+
 def data_badge(entry_or_card: Any) -> None:
     """A coloured badge: real data (green) or synthetic demo (violet)."""
     card = getattr(entry_or_card, "card", entry_or_card)

@@ -12,6 +12,10 @@ from pages._shared import (
     clip_hint,
     current_clip,
     data_badge,
+    headline_block,
+    headline_for,
+    headline_label_set,
+    headline_models,
     loadable,
     model_entries,
     playhead,
@@ -22,7 +26,6 @@ from genre_core import plots
 from genre_core.app.honesty import (
     chartable_latency,
     family_metrics,
-    headline_verdict,
     honest_caption,
     label_set_title,
     leaderboard_view,
@@ -54,10 +57,11 @@ PLAYER = "classify_player"
 TIMELINES: list[str] = []
 
 st.title("Classify")
-st.caption("Every trained model listens to the clip. Each label set gets one headline answer, chosen by a stated "
-           "rule, a models × genres heatmap in a fixed genre order, each model's bars as detail, and a timeline of "
-           "how the genre changes across the song. Every model's name carries its honest accuracy: the one "
-           "measured on tracks (and, for GTZAN, artists) it never saw. Pretrained taggers add their tags.")
+st.caption("Every trained model listens to the clip. One headline answer comes first, from the model with the best "
+           "evidence on real music outside its training data, with how sure it is in words. Then each label set's "
+           "models × genres heatmap in a fixed genre order, each model's bars as detail, and a timeline of how the "
+           "genre changes across the song. Every model's name carries its honest accuracy: the one measured on "
+           "tracks (and, for GTZAN, artists) it never saw. Pretrained taggers add their tags.")
 
 
 def _models_at_a_glance() -> None:
@@ -110,9 +114,9 @@ def _choose_models() -> list:
     return chosen
 
 
-def _predict(chosen: list) -> tuple[list, float]:
-    """Every loadable chosen model's prediction on the clip, and their seconds."""
-    names = loadable([e.name for e in chosen])
+def _predict(chosen: list, label_set: str) -> tuple[list, float]:
+    """Every loadable chosen model's prediction on the clip (the headline's model always among them)."""
+    names = loadable(list(dict.fromkeys([e.name for e in chosen] + headline_models(label_set))))
     if not names:
         st.error("None of the selected models could be loaded (see the warnings above).")
         st.stop()
@@ -133,14 +137,17 @@ if current is None:
     st.stop()
 try:
     chosen = _choose_models()
-    predictions, seconds = _predict(chosen)
+    label_set = headline_label_set("classify_headline_set")
+    predictions, seconds = _predict(chosen, label_set)
 finally:  # also when the run stops early: the clip's player and notes are always shown
     with header:
         clip_header(current)
 
-entry_of = {e.name: e for e in chosen}
-cards = {e.name: e.card for e in chosen}
+entry_of = {e.name: e for e in model_entries(include_synthetic=True)}
+cards = {name: entry.card for name, entry in entry_of.items()}
 overlap = training_overlap_or_none(current)
+headline = headline_for(predictions, label_set, overlap.novelty if overlap is not None else None)
+headline_block(headline)
 
 
 def _name_with_accuracy(name: str) -> str:
@@ -181,29 +188,21 @@ def _section(title: str, items: list, prefix: str, novelty=None) -> None:
         first = entry_of[group[0].model]
         st.subheader(f"{title} · {card_dataset(first.card)} · {label_set_title(first.label_set, len(labels))}")
         data_badge(first)
-        # The novelty check compares with a training fingerprint: only for the models that have one.
-        if overlap is None or not any(p.model in overlap.checked for p in group):
-            novelty = None
+        # The novelty check compares with a training fingerprint: only for the groups with a model that has one
+        # (a per-group value: one group without a fingerprint must not silence the warning of the next).
+        checked = overlap is not None and any(p.model in overlap.checked for p in group)
+        group_novelty = novelty if checked else None
         _family_metrics(title, group)
-        verdict = headline_verdict(group, cards)
-        left, right = st.columns([1, 2])
-        with left:
-            st.metric("Headline answer", verdict.genre, help=verdict.rule)
-            st.markdown(f"from **{display_name(cards[verdict.model], verdict.model, short=True)}** "
-                        f"({honest_caption(cards[verdict.model])}); "
-                        f"{len(verdict.agreeing)} of {len(verdict.voters)} distinct models agree.")
-            st.caption("**Rule:** " + verdict.rule)
-        for message in reliability_warnings(verdict, novelty, cards):
-            right.warning(message, icon=":material/report:")
-        with right:
-            models = [p.model for p in group]
-            st.plotly_chart(
-                plots.probability_matrix_figure(
-                    [_name_with_accuracy(m) for m in models], list(labels),
-                    np.vstack([p.probabilities for p in group]),
-                    title="Every model × genre (★ = the model's top answer; % after a name = its honest accuracy)"),
-                key=f"matrix_{key}",
-            )
+        for message in reliability_warnings(None, group_novelty, cards):
+            st.warning(message, icon=":material/report:")
+        models = [p.model for p in group]
+        st.plotly_chart(
+            plots.probability_matrix_figure(
+                [_name_with_accuracy(m) for m in models], list(labels),
+                np.vstack([p.probabilities for p in group]),
+                title="Every model × genre (★ = the model's top answer; % after a name = its honest accuracy)"),
+            key=f"matrix_{key}",
+        )
         # Drawn only while open (a rerun on toggle): six hidden charts cost the browser ~0.3 s per view.
         bars = st.expander("Each model's probabilities as bars (same genre order in every chart)",
                            key=f"bars_open_{key}", on_change="rerun")
@@ -214,7 +213,7 @@ def _section(title: str, items: list, prefix: str, novelty=None) -> None:
             st.caption("The clip is about one analysis window long, so there is no timeline.")
             continue
         names = [p.model for p in over_time]
-        default = names.index(verdict.model) if verdict.model in names else 0
+        default = names.index(headline.model) if headline.model in names else 0
         pick = st.selectbox("Timeline of", names, index=default, key=f"timeline_{key}",
                             format_func=_name_with_accuracy)
         shown = over_time[names.index(pick)]

@@ -151,3 +151,33 @@ def test_no_code_sets_streamlit_options_but_host_and_port():
     found = {f for f in found if not f.startswith(("tests/_streamlit_config.py", "tests/test_streamlit_config.py",
                                                    "tests/test_layout.py"))}
     assert not found, sorted(found)
+
+
+#: The evaluation policy's own names: which figure to trust, how models rank, what the headline says.
+_POLICY_NAMES = frozenset({"HONEST_PROTOCOLS", "honest_protocol", "honest_metric", "rank_by_card", "rank_by_evidence",
+                           "choose_headline", "how_sure", "distinct_models", "HEADLINE_RULE"})
+
+
+def _defined_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    names |= {target.id for node in ast.walk(tree) if isinstance(node, (ast.Assign, ast.AnnAssign))
+              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+              if isinstance(target, ast.Name)}
+    return names
+
+
+def test_one_evaluation_policy(tmp_path):
+    """Only genre_core/evaluation.py defines the honest metric, the rankings and the headline rule:
+    the CLI, the pages and the benchmarks import them, so they cannot choose differently."""
+    policy = PACKAGE_DIR / "evaluation.py"
+    assert _POLICY_NAMES <= _defined_names(policy)
+    sources = [p for d in ("genre_core", "pages", "benchmarks", "train") for p in (REPO / d).rglob("*.py")]
+    sources.append(REPO / "app.py")
+    found = {f"{p.relative_to(REPO)}: {sorted(_defined_names(p) & _POLICY_NAMES)}" for p in sources
+             if p != policy and _defined_names(p) & _POLICY_NAMES}
+    assert not found, sorted(found)
+    # The check can fail: a ranking of a module's own, or a rule constant of its own, is seen.
+    rogue = tmp_path / "rogue.py"
+    rogue.write_text("def rank_by_card(cards):\n    return sorted(cards)\nHEADLINE_RULE: str = 'mine'\n")
+    assert _defined_names(rogue) & _POLICY_NAMES == {"rank_by_card", "HEADLINE_RULE"}

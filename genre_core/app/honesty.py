@@ -5,12 +5,12 @@ Streamlit-free helpers behind the app's honesty features:
 * :func:`training_overlap`: does the clip's audio match a track the GTZAN
   models were trained on?  (GTZAN-57 vector against each model's stored
   training fingerprint, see :mod:`genre_core.training.fingerprints`.)
-* :func:`honest_metric`: a model's accuracy under the protocol to trust
-  (the artist-filtered split for GTZAN, the held-out test tracks for the deep
-  models), never the optimistic random-fold CV when a better one exists.
 * :func:`reliability_warnings`: the input is unlike any training music, or
   the distinct models disagree, and what the prediction is worth then.
-* :func:`headline_verdict`: one answer per label set, by a stated rule.
+* card figures in words (:func:`honest_caption`, :func:`name_with_accuracy`).
+
+Which figure to trust, how models rank and what the headline says are the
+evaluation policy's (:mod:`genre_core.evaluation`); this module only words them.
 """
 
 from __future__ import annotations
@@ -21,18 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from ..evaluation import (
+    HONEST_PROTOCOLS,
+    Headline,
+    distinct_models,
+    honest_metric,
+    honest_protocol,
+    protocol_phrase,
+    rank_by_card,
+    rank_by_evidence,
+)
 from ..session import card_dataset, card_notes, display_name
 from ..training.fingerprints import Novelty, TrainingFingerprint, TrainingMatch, read_fingerprint
 
-#: Protocols in the order they are trusted: the first one a card reports is its honest figure.
-#: Random-fold CV comes last: it puts songs by one artist in both training and test folds.
-HONEST_PROTOCOLS: tuple[str, ...] = ("fault_filtered_test", "test_track", "test_segment")
-#: Human names of the protocols, as a sentence fragment.
-PROTOCOL_PHRASES: dict[str, str] = {
-    "fault_filtered_test": "the artist-filtered (fault-filtered) test split",
-    "test_track": "held-out test tracks",
-    "test_segment": "held-out test segments",
-}
 #: Human names of label sets (never show the internal keys).
 LABEL_SET_TITLES: dict[str, str] = {
     "gtzan10": "10 GTZAN genres",
@@ -51,33 +52,6 @@ def label_set_title(key: str, n_labels: int | None = None) -> str:
     if key in LABEL_SET_TITLES:
         return LABEL_SET_TITLES[key]
     return f"{n_labels} labels" if n_labels else "own labels"
-
-
-def honest_protocol(card: Mapping[str, Any]) -> str | None:
-    """The most trustworthy protocol a card reports an accuracy for, else any CV, else ``None``."""
-    metrics = card.get("metrics") or {}
-    scored = [k for k, v in metrics.items() if isinstance(v, Mapping) and v.get("accuracy") is not None]
-    for key in HONEST_PROTOCOLS:
-        if key in scored:
-            return key
-    return next((k for k in scored if k.startswith("cv")), scored[0] if scored else None)
-
-
-def honest_metric(card: Mapping[str, Any]) -> tuple[str, float] | None:
-    """``(protocol, accuracy)`` of :func:`honest_protocol`, or ``None`` when the card has no accuracy."""
-    protocol = honest_protocol(card)
-    if protocol is None:
-        return None
-    return protocol, float(card["metrics"][protocol]["accuracy"])
-
-
-def protocol_phrase(key: str) -> str:
-    """A protocol in words (``cv10`` → ``10-fold cross-validation``)."""
-    if key in PROTOCOL_PHRASES:
-        return PROTOCOL_PHRASES[key]
-    if key.startswith("cv") and key[2:].isdigit():
-        return f"{key[2:]}-fold cross-validation (random folds, optimistic)"
-    return key.replace("_", " ")
 
 
 def name_with_accuracy(card: Mapping[str, Any], name: str, otherwise: str = "") -> str:
@@ -242,101 +216,7 @@ def overlap_message(report: OverlapReport, cards: Mapping[str, Mapping[str, Any]
 # --- distinct models, agreement, warnings ---------------------------------------------------------------
 
 
-def is_ensemble(card: Mapping[str, Any]) -> bool:
-    """Whether a card describes an ensemble of other models (it would vote twice in a vote)."""
-    text = f"{card.get('name', '')} {card.get('architecture', '')}".lower()
-    return "ensemble" in text
-
-
-def zero_weight_members(cards: Mapping[str, Mapping[str, Any]]) -> set[str]:
-    """Models an ensemble of the same family weights 0 (its tuning found they do not help)."""
-    excluded: set[str] = set()
-    for name, card in cards.items():
-        if not is_ensemble(card):
-            continue
-        weights = ((card.get("hyperparameters") or {}).get("chosen") or {}).get("weights") or {}
-        prefix = name.rsplit("_", 1)[0]
-        excluded.update(f"{prefix}_{member}" for member, weight in weights.items() if not weight)
-    return excluded
-
-
-def distinct_models(names: Sequence[str], cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The models that vote: no ensemble (its members vote themselves), no zero-weight member."""
-    dropped = zero_weight_members({n: cards[n] for n in names if n in cards})
-    return [n for n in names if not is_ensemble(cards.get(n, {})) and n not in dropped]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The one headline answer for a label set.
-
-    Attributes
-    ----------
-    model : str
-        The model whose answer is the headline.
-    genre : str
-    probability : float
-        That model's probability for ``genre``.
-    protocol, accuracy
-        The model's honest figure (``None`` when its card has none).
-    agreeing, voters : list of str
-        Distinct models that pick the same genre, and all distinct models.
-    rule : str
-        How the headline model was chosen, in words.
-    """
-
-    model: str
-    genre: str
-    probability: float
-    protocol: str | None
-    accuracy: float | None
-    agreeing: list[str]
-    voters: list[str]
-    rule: str
-
-    @property
-    def strong_disagreement(self) -> bool:
-        """At most half of the distinct models pick the headline genre."""
-        return len(self.voters) > 2 and 2 * len(self.agreeing) <= len(self.voters)
-
-
-VERDICT_RULE: str = ("The headline is the answer of the model with the best accuracy on {protocol}; the other "
-                     "models are counted as agreeing or not. The shipped ensemble and zero-weight members are "
-                     "left out of the count, so no model votes twice.")
-
-
-def headline_verdict(predictions: Sequence[Any], cards: Mapping[str, Mapping[str, Any]]) -> Verdict:
-    """The headline answer for predictions sharing a label set (see :data:`VERDICT_RULE`).
-
-    Raises
-    ------
-    ValueError
-        When there are no predictions.
-    """
-    if not predictions:
-        raise ValueError("headline_verdict needs at least one prediction")
-    by_name = {p.model: p for p in predictions}
-
-    def score(name: str) -> tuple[int, float]:
-        metric = honest_metric(cards.get(name, {}))
-        if metric is None:
-            return (len(HONEST_PROTOCOLS) + 1, 0.0)
-        protocol, accuracy = metric
-        rank = HONEST_PROTOCOLS.index(protocol) if protocol in HONEST_PROTOCOLS else len(HONEST_PROTOCOLS)
-        return (rank, -accuracy)
-
-    voters = distinct_models(list(by_name), cards) or list(by_name)
-    best = min(voters, key=lambda n: (score(n), n))
-    prediction = by_name[best]
-    metric = honest_metric(cards.get(best, {}))
-    genre = prediction.genre
-    agreeing = [n for n in voters if by_name[n].genre == genre]
-    protocol = metric[0] if metric else None
-    return Verdict(best, genre, float(np.max(prediction.probabilities)), protocol, metric[1] if metric else None,
-                   agreeing, voters, VERDICT_RULE.format(protocol=protocol_phrase(protocol or "its own test")))
-
-
-def reliability_warnings(verdict: Verdict | None, novelty: Novelty | None,
+def reliability_warnings(headline: Headline | None, novelty: Novelty | None,
                          cards: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Warnings about the input and the models' agreement, each saying what the prediction is worth."""
     warnings: list[str] = []
@@ -348,14 +228,14 @@ def reliability_warnings(verdict: Verdict | None, novelty: Novelty | None,
             f"{novelty.outside_range} of 57 features lie outside the training range (training tracks: at most "
             f"{novelty.outside_limit // 2} for 99 % of them). The genre models must still pick one of their "
             f"genres, so their confident-looking answers here are worth nothing.")
-    if verdict is not None and verdict.strong_disagreement:
-        accuracy = f" ({verdict.accuracy:.0%} on {protocol_phrase(verdict.protocol)})" if verdict.accuracy else ""
-        names = {n: display_name(cards.get(n, {}), n, short=True) for n in verdict.voters}
+    voters, agreeing = (headline.voters, headline.agreeing) if headline is not None else ((), ())
+    if headline is not None and headline.genre and len(voters) > 2 and 2 * len(agreeing) <= len(voters):
+        names = {n: display_name(cards.get(n, {}), n, short=True) for n in voters}
         warnings.append(
-            f"**The models disagree:** only {len(verdict.agreeing)} of {len(verdict.voters)} distinct models pick "
-            f"**{verdict.genre}** ({', '.join(names[n] for n in verdict.agreeing)}). Treat the headline as a "
-            f"guess: its model's measured accuracy{accuracy} is an average over clips where the models mostly "
-            f"agree, so on this clip it is likely lower.")
+            f"**The models disagree:** only {len(agreeing)} of {len(voters)} distinct models pick "
+            f"**{headline.genre}** ({', '.join(names[n] for n in agreeing)}). Treat the headline as a "
+            f"guess: its model's evidence is an average over clips, and on a clip where the models split it is "
+            f"likely lower.")
     return warnings
 
 
@@ -389,12 +269,14 @@ def family_metrics(title: str, predictions: Sequence[Any], cards: Mapping[str, M
 # --- live ---------------------------------------------------------------------------------------------
 
 
-def live_defaults(entries: Sequence[Any], window_seconds: float, n_genre: int = 1) -> list[str]:
+def live_defaults(entries: Sequence[Any], window_seconds: float, n_genre: int = 1,
+                  evidence: Mapping[tuple[str, str], Any] | None = None) -> list[str]:
     """The models Live preselects for a window of ``window_seconds``.
 
     Taggers read 3 s patches, so any live window suits them: the default taggers
     come first.  Of the genre models, those whose training window fits in the
-    live window, else the ``n_genre`` best by honest accuracy (no ensemble).
+    live window, else the ``n_genre`` best by the evaluation policy (out-of-domain
+    evidence, then the card's honest accuracy; no ensemble).
     """
     from .tagger_views import default_taggers, split_entries
 
@@ -403,7 +285,9 @@ def live_defaults(entries: Sequence[Any], window_seconds: float, n_genre: int = 
     candidates = distinct_models([e.name for e in genre], cards)
     fitting = [n for n in candidates
                if ((cards[n].get("input") or {}).get("window_seconds") or 0) <= window_seconds] or candidates
-    ranked = sorted(fitting, key=lambda n: -(honest_metric(cards[n]) or ("", 0.0))[1])
+    # The evaluation policy's order: out-of-domain evidence first, the card's honest figure after.
+    by_evidence = rank_by_evidence(fitting, "gtzan10", evidence or {})
+    ranked = by_evidence + [n for n in rank_by_card({n: cards[n] for n in fitting}) if n not in by_evidence]
     return default_taggers(taggers) + ranked[:n_genre]
 
 

@@ -13,7 +13,8 @@ from ..audio import SUPPORTED_EXTENSIONS
 from .table import make_track_table
 
 
-def _audio_files(folder: Path, extensions: frozenset[str]) -> list[Path]:
+def audio_files(folder: Path, extensions: frozenset[str]) -> list[Path]:
+    """Audio files under ``folder`` (any depth, hidden files and folders skipped), sorted."""
     return sorted(
         p for p in folder.rglob("*")
         if p.is_file()
@@ -63,7 +64,7 @@ def folder_tracks(
         )
     records = []
     for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for path in _audio_files(label_dir, wanted):
+        for path in audio_files(label_dir, wanted):
             records.append({
                 # The extension stays in the id: song.mp3 and song.wav are two tracks.
                 "track_id": path.relative_to(root).as_posix(),
