@@ -112,7 +112,7 @@ def _warm_pages(others: list[Any]) -> None:
 
 
 def _warm(warm_up: WarmUp) -> None:
-    """Load the models Classify shows by default, run them once on noise, then load the rest.
+    """Load the models Classify runs by default, run them once on noise, then load the rest.
 
     ``warm_up.ready`` is set once the default models are warm; the optional ones
     (Inside the CNN's and Compare's) load after it.  Failures are only logged:
@@ -127,7 +127,10 @@ def _warm(warm_up: WarmUp) -> None:
         from genre_core.app.shared_inputs import analyse_clip
         from genre_core.config import GTZAN_GENRES, SAMPLE_RATE
 
-        names = [e.name for e in registry.entries() if getattr(e, "shown_by_default", e.is_real_data)]
+        from genre_core.evaluation import default_model_names, read_evidence_dirs
+
+        # What Classify and the CLI run by default: the models shown by default and the headline's.
+        names = default_model_names(registry.entries(), "gtzan10", read_evidence_dirs(registry.dirs))
         predictors, _ = registry.load_many(names)
         noise = 0.1 * np.random.default_rng(0).standard_normal(int(NOISE_SECONDS * SAMPLE_RATE)).astype(np.float32)
         # the app's one pass: the models and the GTZAN-57 features the training-track check reads
