@@ -210,12 +210,16 @@ def _split(cell: str | None) -> frozenset[str]:
 
 
 def _checked_given(given: dict[str, frozenset[str]], where: str) -> dict[str, frozenset[str]]:
+    """Stated genres spelt as their set spells them (``rock`` → FMA's ``Rock``), or an error naming them."""
+    checked = {}
     for vocabulary, answers in given.items():
-        unknown = sorted(answers - set(GENRE_SETS[vocabulary]))
+        known = {normalise_label(g): g for g in GENRE_SETS[vocabulary]}
+        unknown = sorted(a for a in answers if normalise_label(a) not in known)
         if unknown:
             raise LabelsError(f"{where}: {', '.join(map(repr, unknown))} not among the "
                               f"{len(GENRE_SETS[vocabulary])} {vocabulary} genres {list(GENRE_SETS[vocabulary])}")
-    return given
+        checked[vocabulary] = frozenset(known[normalise_label(a)] for a in answers)
+    return checked
 
 
 def read_labels_csv(csv_path: str | os.PathLike, root: str | os.PathLike | None = None) -> list[LabelledClip]:
@@ -240,10 +244,12 @@ def read_labels_csv(csv_path: str | os.PathLike, root: str | os.PathLike | None 
             rows = list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise LabelsError(f"{csv_path}: cannot read it as CSV ({exc})") from None
-    columns = set(rows[0]) if rows else set()
+    if not rows:
+        raise LabelsError(f"{csv_path}: lists no clips (a header and no rows, or an empty file)")
+    columns = set(rows[0])
     if "file" not in columns:
         raise LabelsError(f"{csv_path}: needs a 'file' column and a label column "
-                          f"({' or '.join(LABEL_COLUMNS)}); found {sorted(columns) or 'no rows'}")
+                          f"({' or '.join(LABEL_COLUMNS)}); found {sorted(columns)}")
     label_column = next((c for c in LABEL_COLUMNS if c in columns), None)
     truth_columns = {c: v for c, v in TRUTH_COLUMNS.items() if c in columns}
     if label_column is None and not truth_columns:

@@ -233,6 +233,8 @@ class Score:
 
         present = {a.truth for a in self.answers} | {a.answer for a in self.answers}
         order = [label for label in vocabulary_labels(self.vocabulary) if label in present]
+        if not self.answers:  # every clip left out: nothing to count (sklearn refuses empty input)
+            return order, np.zeros((0, 0), dtype=int)
         matrix = confusion_matrix([a.truth for a in self.answers], [a.answer for a in self.answers], labels=order)
         return order, matrix
 
@@ -352,7 +354,7 @@ def score_results(results: Sequence[ClipResult], models: Mapping[str, Mapping[st
                 prediction = next((p for p in result.predictions if p.model == name), None)
                 if not right:
                     left_out[NO_ANSWER] += 1
-                elif result.dataset and result.dataset == trained_on(card):
+                elif result.dataset and normalise_label(result.dataset) == trained_on(card):
                     left_out[TRAINING] += 1
                 elif prediction is None:
                     left_out[FAILED] += 1

@@ -13,6 +13,7 @@ GTZAN_CSV = GTZAN_DIR / "features_30_sec.csv"
 GTZAN_AUDIO = GTZAN_DIR / "audio"
 GTZAN_SPLITS = GTZAN_DIR / "splits" / "fault_filtered"
 FMA_SMALL = SHARED_DATA_DIR / "fma_small"
+REAL_SONGS = SHARED_DATA_DIR / "real_songs"
 GTZAN_CLIPS = ("blues", "classical", "country", "disco", "hiphop")
 
 

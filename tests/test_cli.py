@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ from genre_core.config import PROJECT_ROOT
 from genre_core.features import FEATURE_NAMES_GTZAN57
 from tests._shared_data import GTZAN_AUDIO, GTZAN_CLIPS, GTZAN_CSV, GTZAN_SPLITS, require
 
+#: What ``predict --json`` says of each file's headline, at least.
+HEADLINE_KEYS = {"genre", "label_set", "model", "rule", "probabilities", "evidence", "how_sure"}
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
        "OMP_NUM_THREADS": "1"}
 
@@ -80,14 +83,23 @@ def test_predict_real_clip_and_bad_files_as_json_lines(feature_model_names, bad_
     models = ",".join(feature_model_names[:2])
     result = _run("-m", "genre_core", "predict", str(corrupt), str(clip), str(missing), "--model", models, "--json")
     assert result.returncode == 1
-    objects = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o["model"] for o in objects] == feature_model_names[:2]
-    for o in objects:
-        assert o["file"] == str(clip)
+    (line,) = result.stdout.splitlines()  # one object per file analysed
+    found = json.loads(line)
+    assert set(found) == {"file", "headline", "predictions", "notes", "seconds_analysed", "truncated"}
+    assert found["file"] == str(clip) and found["truncated"] is False
+    assert found["seconds_analysed"] == pytest.approx(30.0, abs=0.5)  # GTZAN clips are about 30 s
+    assert [o["model"] for o in found["predictions"]] == feature_model_names[:2]
+    for o in found["predictions"]:
         assert set(o["probabilities"]) == set(o["segments"][0]["probabilities"])
         assert o["genre"] == max(o["probabilities"], key=o["probabilities"].get)
         assert sum(o["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
         assert o["segments"][0]["start"] == 0.0
+    headline = found["headline"]
+    assert HEADLINE_KEYS <= set(headline) and headline["label_set"] == "gtzan10"
+    if headline["genre"] is not None:  # the models chosen have evidence (models/evidence/out_of_domain.json)
+        chosen = next(o for o in found["predictions"] if o["model"] == headline["model"])
+        assert headline["genre"] == chosen["genre"] and headline["evidence"]["model"] == headline["model"]
+        assert headline["how_sure"] in ("fairly sure", "somewhat sure", "unsure")
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 2, result.stderr
     assert str(corrupt) in errors[0] and "not a readable audio file" in errors[0]
@@ -103,11 +115,76 @@ def test_predict_human_readable_with_a_user_models_dir(tiny_models_dir, tmp_path
     song.write_bytes(write_wav_bytes(synth_clip("ambient-drone", seed=50, duration=5.0)))
     code, out, err = _main("predict", str(song), "--models-dir", str(tiny_models_dir), "--model", "tiny_gnb")
     assert code == 0, err
-    assert out.splitlines()[0] == str(song)
+    lines = out.splitlines()
+    assert lines[0] == str(song)
+    # a model of the user's own labels has no out-of-domain evidence: no headline, and the rule says why
+    assert lines[1].startswith("  headline: none.") and "checked on labelled music" in lines[1]
     assert "tiny_gnb" in out and "1 window(s)" in out
     code, out, _ = _main("predict", str(song), "--models-dir", str(tiny_models_dir), "--model", "tiny_gnb",
                          "--json", "--max-duration", "3.5")
-    assert code == 0 and json.loads(out)["segments"][0]["end"] == pytest.approx(3.5, abs=0.01)
+    found = json.loads(out)
+    assert code == 0 and found["predictions"][0]["segments"][0]["end"] == pytest.approx(3.5, abs=0.01)
+    assert found["truncated"] is True and found["seconds_analysed"] == pytest.approx(3.5, abs=0.01)
+    headline = found["headline"]
+    assert HEADLINE_KEYS <= set(headline)
+    assert headline["genre"] is None and headline["model"] is None and headline["evidence"] is None
+    assert headline["label_set"] == "gtzan10" and headline["how_sure"] == "no evidence"
+    assert "checked on labelled music" in headline["rule"]
+
+
+def _synthetic_tree(root, clips: dict[str, list[tuple[str, int]]]):
+    """A folder per label of 4 s synthetic clips: {label: [(style, seed), ...]}."""
+    from genre_core.audio import write_wav_bytes
+    from genre_core.synth import synth_clip
+
+    for label, made in clips.items():
+        (root / label).mkdir(parents=True)
+        for style, seed in made:
+            (root / label / f"{seed}.wav").write_bytes(write_wav_bytes(synth_clip(style, seed, duration=4.0)))
+    return root
+
+
+def test_evaluate_a_folder_per_label_in_text_and_json(tiny_models_dir, tmp_path):
+    root = _synthetic_tree(tmp_path / "mine", {
+        "four-on-the-floor": [("four-on-the-floor", 60), ("four-on-the-floor", 61)],
+        "Ambient Drone": [("ambient-drone", 62), ("ambient-drone", 63)],  # normalised: ambient-drone
+        "jazz": [("swing", 64)],  # not among the tiny model's labels: left out, and counted
+    })
+    own = "labels:ambient-drone|four-on-the-floor"
+    code, out, err = _main("evaluate", str(root), "--models-dir", str(tiny_models_dir), "--model", "tiny_gnb",
+                           "--details")
+    assert code == 0, err
+    assert out.startswith("mine: 5 clip(s) (folder per label)")
+    assert f"({own})" in out and "tiny_gnb" in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("tiny_gnb"))
+    assert re.search(r"\b\d/4\b", row) and "1 no right answer in this vocabulary" in row
+    assert "confusion, tiny_gnb (rows: true, columns: answered)" in out
+    assert "Wilson score" in out
+    code, out, err = _main("evaluate", str(root), "--models-dir", str(tiny_models_dir), "--model", "tiny_gnb",
+                           "--json")
+    assert code == 0, err
+    (line,) = out.splitlines()  # one model, one vocabulary
+    score = json.loads(line)
+    assert (score["collection"], score["model"], score["vocabulary"], score["n"]) == ("mine", "tiny_gnb", own, 4)
+    assert score["left_out"] == {"no right answer in this vocabulary": 1}
+    assert score["k"] == sum(c["correct"] for c in score["clips"])
+    assert score["accuracy"] == pytest.approx(score["k"] / 4)
+    low, high = score["accuracy_interval_95"]
+    assert 0 <= low <= score["accuracy"] <= high <= 1
+    assert {c["clip"]: c["right_answers"] for c in score["clips"]} == {
+        "Ambient Drone/62.wav": ["ambient-drone"], "Ambient Drone/63.wav": ["ambient-drone"],
+        "four-on-the-floor/60.wav": ["four-on-the-floor"], "four-on-the-floor/61.wav": ["four-on-the-floor"]}
+    counts = np.array(score["confusion_matrix"]["counts"])
+    assert counts.sum() == 4 and np.trace(counts) == score["k"]
+
+
+def test_evaluate_fma_layout_without_labels_is_a_usage_error(tmp_path):
+    for name in ("000/000002.mp3", "001/001040.mp3"):
+        (tmp_path / "fma" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "fma" / name).write_bytes(b"never decoded")
+    code, out, err = _main("evaluate", str(tmp_path / "fma"))
+    assert code == 2 and out == ""
+    assert "laid out by FMA track id" in err and "--labels" in err and "Traceback" not in err
 
 
 def test_predict_unknown_model_is_a_clear_error(tiny_models_dir, bad_files):

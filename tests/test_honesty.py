@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_core import plots
 from genre_core.app import honesty
-from genre_core.config import PROJECT_ROOT
+from genre_core.config import GTZAN_GENRES, PROJECT_ROOT
 from genre_core.live import PredictionHistory
 from genre_core.training import fingerprints as fp
 from tests._figures import figures_by_key as _figures
@@ -178,28 +178,40 @@ def test_readable_names_and_notes_hide_internal_keys():
     assert "'protocols'" not in text and "artist-filtered" in text
 
 
-def test_headline_uses_best_honest_model_and_leaves_out_ensembles(registry):
-    labels = ("blues", "rock", "jazz")
+def test_headline_uses_best_evidence_and_leaves_out_ensembles(registry):
+    from genre_core.evaluation import Evidence, choose_headline
+
+    labels = GTZAN_GENRES
     cards = {
         "g_logreg": _card(0.58, 0.74), "g_svm": _card(0.53, 0.77), "g_knn": _card(0.42, 0.72),
         "g_gnb": _card(0.44, 0.59),
         "g_ensemble": _card(0.9, 0.9, architecture="soft-voting ensemble",
                             hyperparameters={"chosen": {"weights": {"logreg": 2, "knn": 1, "gnb": 0, "svm": 2}}}),
     }
-    predictions = [_prediction("g_logreg", labels, [0.2, 0.7, 0.1]), _prediction("g_svm", labels, [0.6, 0.3, 0.1]),
-                   _prediction("g_knn", labels, [0.1, 0.3, 0.6]), _prediction("g_gnb", labels, [0.9, 0.05, 0.05]),
-                   _prediction("g_ensemble", labels, [0.8, 0.1, 0.1])]
-    verdict = honesty.headline_verdict(predictions, cards)
-    # the ensemble's better-looking figure must not make it the headline, and neither it nor GNB votes
-    assert verdict.model == "g_logreg" and verdict.genre == "rock"
-    assert sorted(verdict.voters) == ["g_knn", "g_logreg", "g_svm"]
-    assert verdict.agreeing == ["g_logreg"]
-    assert verdict.strong_disagreement
-    warning = " ".join(honesty.reliability_warnings(verdict, None, cards))
-    assert "disagree" in warning and "58%" in warning
-    unanimous = honesty.headline_verdict([_prediction(n, labels, [0.1, 0.8, 0.1]) for n in cards], cards)
-    assert not unanimous.strong_disagreement
+    # out-of-domain evidence: the ensemble has none, whatever its card says
+    evidence = {(name, "gtzan10"): Evidence(name, "gtzan10", k, 10)
+                for name, k in (("g_logreg", 7), ("g_svm", 5), ("g_knn", 4), ("g_gnb", 2))}
+
+    def says(genre: str) -> list[float]:
+        return [0.9 if label == genre else 0.1 / (len(labels) - 1) for label in labels]
+
+    predictions = [_prediction("g_logreg", labels, says("rock")), _prediction("g_svm", labels, says("blues")),
+                   _prediction("g_knn", labels, says("jazz")), _prediction("g_gnb", labels, says("rock")),
+                   _prediction("g_ensemble", labels, says("rock"))]
+    headline = choose_headline(predictions, "gtzan10", evidence, cards)
+    # the ensemble's better-looking card figure must not make it the headline, and neither it nor GNB votes
+    assert headline.model == "g_logreg" and headline.genre == "rock"
+    assert sorted(headline.voters) == ["g_knn", "g_logreg", "g_svm"]
+    assert headline.agreeing == ("g_logreg",)
+    assert headline.sure == "unsure"  # 1 of 3 distinct models agree
+    warning = " ".join(honesty.reliability_warnings(headline, None, cards))
+    assert "disagree" in warning and "1 of 3 distinct models" in warning and "**rock**" in warning
+    unanimous = choose_headline([_prediction(n, labels, says("rock")) for n in cards], "gtzan10", evidence, cards)
+    assert unanimous.agreeing == unanimous.voters and len(unanimous.voters) == 3
     assert honesty.reliability_warnings(unanimous, None, cards) == []
+    # no evidence at all: no headline, so no disagreement to warn about
+    nothing = choose_headline(predictions, "gtzan10", {}, cards)
+    assert nothing.genre is None and honesty.reliability_warnings(nothing, None, cards) == []
     # the shipped cards: the ensemble and the zero-weight member are not distinct voters
     shipped = {e.name: e.card for e in registry.entries(real_only=True)}
     if "gtzan_ensemble" in shipped:
@@ -273,6 +285,22 @@ def test_live_defaults_pick_taggers_and_best_honest_genre_model(registry):
     assert "last 10 s" in note and ("30 s" in note or not genre)
 
 
+def test_live_defaults_follow_the_evidence_before_the_card(registry):
+    from genre_core.evaluation import Evidence
+
+    entries = registry.entries(real_only=True)
+    if not {"gtzan_knn", "gtzan_ensemble"} <= {e.name for e in entries}:
+        pytest.skip("no GTZAN models")
+    # kNN has the weakest card figure; with the best evidence it is the one Live preselects
+    evidence = {("gtzan_knn", "gtzan10"): Evidence("gtzan_knn", "gtzan10", 9, 10),
+                ("gtzan_ensemble", "gtzan10"): Evidence("gtzan_ensemble", "gtzan10", 10, 10)}
+    chosen = honesty.live_defaults(entries, 10.0, evidence=evidence)
+    assert [n for n in chosen if n.startswith("gtzan_")] == ["gtzan_knn"]  # never the ensemble
+    two = honesty.live_defaults(entries, 10.0, n_genre=2, evidence=evidence)
+    genre = [n for n in two if n.startswith("gtzan_")]
+    assert genre[0] == "gtzan_knn" and genre[1] == honesty.live_defaults(entries, 10.0)[-1]
+
+
 def test_prediction_history_scrolls():
     history = PredictionHistory(max_updates=3)
     labels = ("a", "b")
@@ -340,7 +368,8 @@ def test_classify_fma_clip_headline_and_honest_names(gtzan_fingerprints, registr
     assert "training track" not in text and "probably not music" not in text
     headlines = [m for m in at.get("metric") if m.label == "Headline answer"]
     assert len(headlines) == 1  # one headline for the GTZAN label set, no second ensemble
-    assert "Rule:" in text and "ensemble" in text.split("Rule:")[1]
+    # the evaluation policy's rule, in words, under the headline
+    assert "Rule:" in text and "best evidence on real music outside its training data" in text.split("Rule:")[1]
     assert "Soft-vote" not in text
     matrix = next(v for k, v in _figures(at).items() if k.startswith("matrix_real"))
     names = matrix["data"][0]["y"]
@@ -414,8 +443,12 @@ def test_live_preselects_best_models_and_states_window(registry):
     at.switch_page("pages/live.py").run()
     assert not at.exception, [e.value for e in at.exception]
     chosen = at.multiselect(key="live_models").value
-    assert "gtzan_knn" not in chosen and "gtzan_dense" not in chosen
-    assert chosen == honesty.live_defaults(registry.entries(real_only=True), 10)
+    # the evaluation policy's pick: the stored out-of-domain evidence first, the card's figure after; no ensemble
+    from genre_core.evaluation import read_evidence_dirs
+
+    evidence = read_evidence_dirs(registry.dirs)
+    assert chosen == honesty.live_defaults(registry.entries(real_only=True), 10, evidence=evidence)
+    assert "gtzan_ensemble" not in chosen and len([n for n in chosen if n.startswith("gtzan_")]) <= 1
     assert "last 10 s" in _texts(at, "caption")
 
 

@@ -205,7 +205,7 @@ def clip_predictions(feature_models, real_clips):
 
 
 def test_shipped_models_classify_real_gtzan_clips(feature_models, clip_predictions):
-    from genre_core.cli import default_model_name
+    from genre_core.evaluation import default_model_names, rank_by_card, rank_by_evidence, read_evidence_dirs
 
     registry, names = feature_models
     correct = {name: 0 for name in names}
@@ -214,7 +214,19 @@ def test_shipped_models_classify_real_gtzan_clips(feature_models, clip_predictio
             assert p.labels == registry.load(p.model).labels
             np.testing.assert_allclose(p.probabilities.sum(), 1.0, atol=1e-6)
             correct[p.model] += p.genre == genre
-    best = default_model_name(registry)
+    # What the CLI and Classify run by default: every model shown by default, plus the headline's.
+    entries = registry.entries()
+    evidence = read_evidence_dirs(registry.dirs)
+    defaults = default_model_names(entries, "gtzan10", evidence)
+    shown = [e.name for e in entries if e.shown_by_default]
+    assert defaults[:len(shown)] == shown and len(defaults) <= len(shown) + 1
+    headline_model = rank_by_evidence([e.name for e in entries], "gtzan10", evidence)[:1]
+    assert set(headline_model) <= set(defaults)
+    # The best of the default feature models, by the policy (evidence first, then the card), on clips it knows.
+    feature_defaults = [n for n in defaults if n in names]
+    assert feature_defaults, f"no feature model among the defaults {defaults}"
+    ranked = rank_by_evidence(feature_defaults, "gtzan10", evidence)
+    best = (ranked + rank_by_card({n: registry.get(n).card for n in feature_defaults}))[0]
     assert correct[best] >= 3, f"best model {best} got {correct[best]}/5 real clips right: {correct}"
 
 
