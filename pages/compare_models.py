@@ -6,8 +6,41 @@ import numpy as np
 import streamlit as st
 
 from pages._shared import ensure_app_frame
-from pages._shared import current_clip, data_badge, loadable, model_entries, predictions_or_stop, training_flag
+from pages._shared import (
+    UPLOADER_TYPES,
+    current_clip,
+    data_badge,
+    formats_text,
+    get_predictor,
+    headline_block,
+    headline_for,
+    headline_label_set,
+    headline_models,
+    loadable,
+    model_entries,
+    predictions_or_stop,
+    training_flag,
+    training_overlap_or_none,
+    upload_limit_mb,
+)
 from genre_core import plots
+from genre_core.app import labelled_views
+from genre_core.app.labelled_views import (
+    UploadEvaluation,
+    by_vocabulary,
+    collections_text,
+    confusion,
+    evaluate_uploads,
+    files_key,
+    label_rows,
+    model_vocabularies,
+    score_table,
+    stored_summary,
+    unlabelled,
+    uploads_key,
+    vocabulary_title,
+    wrong_clips_table,
+)
 from genre_core.app.honesty import (
     chartable_latency,
     curves_note,
@@ -29,6 +62,7 @@ from genre_core.app.tagger_views import (
     tagger_table,
     trained_on,
 )
+from genre_core.evaluation import EvidenceError, stored_scores
 from genre_core.session import (
     agreement_summary,
     display_name,
@@ -152,12 +186,170 @@ if diagnostics:
                                 key="compare_history")
                 st.caption(curves_note(card, history))
 
+# --- on labelled clips: measured, not the cards' own test sets -----------------------------------------
+
+#: Session key of the upload set and labels last evaluated (their content hash).
+EVALUATED_KEY = "labelled_evaluated"
+SCORE_COLUMNS = {
+    "right": st.column_config.TextColumn("right", help="Clips answered right, of the clips that counted."),
+    "accuracy": st.column_config.NumberColumn("accuracy", format="percent", help="Right / counted, on these clips."),
+    "accuracy 95 % interval": st.column_config.TextColumn(
+        "95 % interval", help="Wilson score interval of the accuracy: honest for a handful of clips."),
+    "macro-F1": st.column_config.NumberColumn("macro-F1", format="%.3f",
+                                              help="Mean F1 over the answers that occur, on these clips."),
+    "macro-F1 95 % interval": st.column_config.TextColumn(
+        "macro-F1 95 % interval", help="Percentile bootstrap over clips."),
+    "left out": st.column_config.TextColumn(
+        "clips left out", help="Clips that did not count for this model here, and why."),
+    "card: accuracy": st.column_config.NumberColumn(
+        "card: accuracy", format="percent", help="From the model's card: measured on its own test set, so it "
+        "ranks models of one family only. Not measured on these clips."),
+    "card: measured on": st.column_config.TextColumn("card: measured on",
+                                                     help="The protocol of the card's figure."),
+}
+
+
+def _title(vocabulary: str) -> str:
+    text = vocabulary_title(vocabulary)
+    return text[:1].upper() + text[1:]
+
+
+def _scores_view(records: list, prefix: str) -> None:
+    """Per vocabulary, every model's table; then one model's confusion matrix and wrong clips."""
+    for vocabulary, group in by_vocabulary(records).items():
+        st.subheader(_title(vocabulary))
+        st.dataframe(score_table(group, cards).drop(columns=["model key"]), hide_index=True, width="stretch",
+                     column_config=SCORE_COLUMNS, key=f"{prefix}_scores_{vocabulary}")
+    st.caption("Measured on these clips: from **right** to **clips left out**. Set apart, the **card:** columns "
+               "give the figure on each model's own card, measured on its own test set (taggers have none): "
+               "they rank models of one family only and were not measured on these clips. Rows: the highest lower "
+               "95 % bound first, the order the headline rule uses.")
+    vocabularies_of_model = model_vocabularies(records)
+    pick = st.selectbox("One model on these clips", list(vocabularies_of_model), key=f"{prefix}_model",
+                        format_func=lambda n: display_name(cards.get(n, {}), n))
+    choices = vocabularies_of_model[pick]
+    vocabulary = choices[0]
+    if len(choices) > 1:
+        vocabulary = st.segmented_control("Answering in", choices, default=choices[0],
+                                          key=f"{prefix}_vocabulary_{pick}", format_func=_title) or choices[0]
+    record = next(r for r in records if r["model"] == pick and r["vocabulary"] == vocabulary)
+    answer_labels, counts = confusion(record)
+    if not answer_labels:
+        st.info(f"No clip counted for this model in {vocabulary_title(vocabulary)}.")
+        return
+    st.plotly_chart(plots.confusion_matrix_figure(counts, answer_labels,
+                                                  title=f"Confusion matrix in {vocabulary_title(vocabulary)} "
+                                                        f"(row-normalised, counts shown)"),
+                    key=f"{prefix}_confusion")
+    wrong = wrong_clips_table(record)
+    if wrong.empty:
+        st.caption("Every clip that counted was answered right.")
+    else:
+        st.markdown(f"**Answered wrong: {len(wrong)} of {record['n']} clips**")
+        st.dataframe(wrong, hide_index=True, key=f"{prefix}_wrong", width="stretch")
+
+
+def _stored_tab() -> None:
+    try:
+        records, summary = stored_scores(), stored_summary()
+    except EvidenceError as exc:
+        st.error(f"The stored evaluation could not be read: {exc}", icon=":material/error:")
+        return
+    if not records:
+        st.info("No stored evaluation yet. With the shared data folder beside the checkout (../shared/data), run "
+                "`genre-lab evidence` (or `python -m genre_core evidence`): it scores every model on the labelled "
+                "real clips and writes models/evidence/out_of_domain.json, which this tab and the headline read.",
+                icon=":material/info:")
+        return
+    collections = summary.get("collections") or []
+    what = collections_text(collections) if collections else "labelled real clips"
+    st.caption(f"Measured by `{summary.get('command') or 'genre-lab evidence'}` on {what}. Each model is scored "
+               "only on clips outside its training data: the GTZAN clips are left out for the GTZAN-trained models "
+               "(and FMA's for a model trained on FMA). A clip counts in a vocabulary when its label has a right "
+               "answer there; taggers answer in GTZAN's and FMA's genres through the hand-written crosswalk.")
+    _scores_view(records, "stored")
+
+
+@st.cache_data(max_entries=4, show_spinner="Scoring every model on your clips…")
+def _evaluate(key: str, models: tuple[str, ...], limit_mb: int, _files: list, _labels: list) -> UploadEvaluation:
+    """Every model scored on the uploads; cached by ``key``, the content hash of the files and labels."""
+    return evaluate_uploads(_files, _labels, [get_predictor(n) for n in models], {n: cards[n] for n in models},
+                            limit_mb=limit_mb, n_resamples=labelled_views.UPLOAD_RESAMPLES)
+
+
+def _your_clips_tab() -> None:
+    limit = upload_limit_mb()
+    st.caption("Upload clips whose genre you know, type each one's genre, then **Evaluate**: every real-data model "
+               "is scored on them in each vocabulary it answers in, in the same table as the measured one.")
+    uploads = st.file_uploader(
+        "Labelled clips", type=list(UPLOADER_TYPES), accept_multiple_files=True, key="labelled_uploads",
+        max_upload_size=limit, help=f"{formats_text()}, up to {limit} MB each.")
+    if not uploads:
+        st.info("Upload a few clips you know the genre of (several at once). GTZAN-style names such as "
+                "blues.00000.wav fill in their label.", icon=":material/upload:")
+        return
+    files = [(u.name, u.getvalue()) for u in uploads]
+    edited = st.data_editor(
+        label_rows([name for name, _ in files]), key=f"labelled_labels_{files_key(files)[:16]}", hide_index=True,
+        disabled=["file"], num_rows="fixed", width="stretch", column_config={
+            "file": st.column_config.TextColumn("file"),
+            "label": st.column_config.TextColumn(
+                "label", help="The genre in your words (hip hop, heavy metal, classical): it is mapped to each "
+                "vocabulary's answers, and a clip whose label has none there is left out of that vocabulary."),
+        })
+    labels = [str(label) for label in edited["label"].fillna("")]
+    names = list(edited["file"])
+    missing = unlabelled(names, labels)
+    if missing:
+        st.info(f"{len(missing)} of {len(names)} clips have no label and will be left out: {', '.join(missing)}. "
+                "Type each one's genre in the label column.", icon=":material/edit:")
+    key = uploads_key(files, labels)
+    if st.button("Evaluate", key="labelled_evaluate", type="primary", disabled=len(missing) == len(names)):
+        st.session_state[EVALUATED_KEY] = key
+    if st.session_state.get(EVALUATED_KEY) != key:
+        if st.session_state.get(EVALUATED_KEY):
+            st.caption("The clips or their labels changed since the last evaluation: press **Evaluate** again.")
+        return
+    models = loadable([e.name for e in model_entries(include_synthetic=False)])
+    if not models:
+        st.error("No real-data model could be loaded (see the warnings above), so there is nothing to score.")
+        return
+    result = _evaluate(key, tuple(models), limit, files, labels)
+    for name, reason in result.failed:
+        st.warning(f"**{name}** was not scored: {reason}", icon=":material/warning:")
+    if result.unmatched:
+        st.info("No vocabulary of these models has an answer for "
+                + ", ".join(f"**{label}**" for label in result.unmatched)
+                + ": those clips count nowhere. Try a broader genre name (rock, jazz, electronic…).")
+    if not result.n_scored or not any(r["n"] for r in result.records):
+        st.info("None of your clips could be scored (see above).")
+        return
+    st.caption(f"{result.n_scored} of your clips, one pass each, scored by {len(models)} real-data models. The app "
+               "cannot tell whether an upload is in a model's training data (a GTZAN track is in the GTZAN "
+               "models'), so these figures are yours alone: the headline's evidence is the measured tab's.")
+    _scores_view(result.records, "yours")
+
+
+st.header("On labelled clips")
+st.caption("Every model asked about clips whose genre is known, in each vocabulary it can answer in: GTZAN's 10 "
+           "genres, FMA's 8, and the taggers' own genre tags. Unlike the cards above, every model is measured on "
+           "the same clips, so these figures compare across families.")
+stored_tab, yours_tab = st.tabs(["Real songs (measured)", "Your clips"])
+with stored_tab:
+    _stored_tab()
+with yours_tab:
+    _your_clips_tab()
+
 st.header("On the current clip")
 current = current_clip()
 if current is None:
     st.info("Load a clip in the sidebar to see where the models agree on it.", icon=":material/arrow_back:")
     st.stop()
 training_flag(current)
+# The headline comes first, as on Classify; it is filled in once the models below have run.
+headline_slot = st.container()
+with headline_slot:
+    label_set = headline_label_set("compare_headline_set")
 all_taggers = [e for e in entries if is_tagger(e.card)]
 # Default: the taggers Classify shows, whose predictions are then already cached; running every
 # tagger over a 5-minute song would take several seconds, so the others are the user's choice.
@@ -172,7 +364,15 @@ chosen = [e for e in entries if (e.is_real_data and not is_tagger(e.card)) or e.
 if not chosen:
     st.info("Only synthetic demo models are installed: switch on the toggle above to compare them on this clip.")
     st.stop()
-predictions, _ = predictions_or_stop(current, loadable([e.name for e in chosen]))
+# The headline's model runs too, even when it is a tagger not picked above (as on Classify).
+run_names = loadable(list(dict.fromkeys([e.name for e in chosen] + headline_models(label_set))))
+if not run_names:
+    st.error("None of the models could be loaded (see the warnings above).")
+    st.stop()
+predictions, _ = predictions_or_stop(current, run_names)
+overlap = training_overlap_or_none(current)
+with headline_slot:
+    headline_block(headline_for(predictions, label_set, overlap.novelty if overlap is not None else None))
 genre_predictions = [p for p in predictions if not p.multi_label]
 tagger_predictions = [p for p in predictions if p.multi_label]
 for index, (labels, group) in enumerate(group_by_labels(genre_predictions).items()):
