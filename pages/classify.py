@@ -284,7 +284,8 @@ def _agreement(genre_predictions: list, tagger_predictions: list) -> None:
         })
 
 
-tagger_predictions = [p for p in predictions if p.multi_label]
+# A tagger the user did not pick may still have run for the headline: its own section only when picked.
+tagger_predictions = [p for p in predictions if p.multi_label and p.model in {e.name for e in chosen}]
 real_predictions = [p for p in predictions if entry_of[p.model].is_real_data and not p.multi_label]
 synthetic_predictions = [p for p in predictions if not entry_of[p.model].is_real_data]
 if real_predictions:

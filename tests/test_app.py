@@ -303,7 +303,9 @@ def test_compare_models_leaderboard_and_clip(registry, swing):
     at = _app()
     at.session_state["clip"] = swing
     at = _open(at, COMPARE)
-    tables = at.dataframe
+    # The leaderboard's tables: the labelled-clips section below them has "right" (scores) or "answer"
+    # (wrong clips) columns.
+    tables = [t for t in at.dataframe if not {"right", "answer"} & set(t.value.columns)]
     classifiers = [e for e in entries if e.kind != "tagger"]
     groups = {((e.card.get("data") or {}).get("dataset"), (e.card.get("data") or {}).get("label_set"))
               for e in classifiers}

@@ -423,7 +423,7 @@ def test_cli_a_refused_model_is_one_line_and_the_others_run(song, tiny_model, tm
     code, out, err = _main("predict", str(song("e.wav")), "--models-dir", str(root), "--model", "evil,tiny_gnb",
                            "--json")
     assert code == 1
-    assert [json.loads(line)["model"] for line in out.splitlines()] == ["tiny_gnb"]
+    assert [p["model"] for line in out.splitlines() for p in json.loads(line)["predictions"]] == ["tiny_gnb"]
     (line,) = [line for line in err.splitlines() if line.startswith("error:")]
     assert "model 'evil'" in line and "allow-list" in line and str(evil) in line
 
@@ -461,7 +461,7 @@ def test_cli_a_model_failing_on_one_file_does_not_stop_the_others(song, tiny_mod
     code, out, err = _main("predict", str(song("h.wav")), "--models-dir", str(root), "--model", "twin,tiny_gnb",
                            "--json")
     assert code == 1
-    assert [json.loads(line)["model"] for line in out.splitlines()] == ["tiny_gnb"]
+    assert [p["model"] for line in out.splitlines() for p in json.loads(line)["predictions"]] == ["tiny_gnb"]
     assert "model 'twin' failed: model 'twin' returned non-finite probabilities" in err
 
 
