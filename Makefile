@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: install install-dev run test test-fast bench train-classic train-demo clean
+.PHONY: install install-dev run classroom test test-fast bench train-classic train-demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ $(VENV)/.dev: requirements-dev.txt requirements-reference.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-reference.txt
 	bash scripts/install_chromium.sh
+	bash scripts/install_nginx.sh
 	touch $@
 
 install: $(VENV)/.runtime
@@ -29,6 +30,12 @@ install-dev: $(VENV)/.dev
 ## Install and start the app on http://localhost:$(PORT)
 run: install
 	$(BIN)/python -m genre_core.app.launch --server.port $(PORT)
+
+WORKERS ?= 2
+## A class on one server: WORKERS app processes behind Debian's nginx on http://<this machine>:$(PORT)
+classroom: install
+	bash scripts/install_nginx.sh
+	$(BIN)/python -m genre_core serve --workers $(WORKERS) --port $(PORT)
 
 ## Install the test tools (incl. Debian chromium) and run every test
 test: install-dev

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``python -m genre_core`` argument parser."""
     parser = argparse.ArgumentParser(prog="python -m genre_core",
                                      description="Music genre classification from the command line.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,evaluate,evidence,features,models}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{predict,evaluate,evidence,serve,features,models}")
 
     predict = sub.add_parser("predict", help="classify audio files",
                              description="Classify audio files. Each file's headline genre comes first, chosen by "
@@ -105,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("--data", type=Path, default=None, help="the shared data folder (default ../shared/data)")
     evidence.add_argument("--out", type=Path, default=None, help="where to write it (default models/evidence/"
                                                                   "out_of_domain.json)")
+
+    serve = sub.add_parser(
+        "serve", help="serve the app to a class: K app processes behind nginx",
+        description="Start K app processes (each as `make run` starts one, models warm) and, for K > 1, Debian's "
+                    "nginx in front of them with sticky sessions and WebSocket upgrade. A worker that dies loses "
+                    "only its own sessions, whose pages ask for their clip again. Ctrl-C stops everything.")
+    serve.add_argument("--workers", type=int, default=1, help="app processes (default 1: no proxy)")
+    serve.add_argument("--port", type=int, default=8501, help="the port students open (default 8501)")
+    serve.add_argument("--address", default="0.0.0.0",
+                       help="the address to listen on (default 0.0.0.0: every interface, for a classroom)")
+    serve.add_argument("--run-dir", type=Path, default=Path("logs") / "classroom",
+                       help="logs and nginx's files (default logs/classroom)")
 
     features = sub.add_parser("features", help="print a file's feature vector")
     features.add_argument("file", metavar="FILE")
@@ -357,6 +369,13 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failures or any(r.error for r in results) else 0
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Serve the app to a class (:mod:`genre_core.app.serve`) until interrupted."""
+    from .app.serve import serve
+
+    return serve(args.workers, args.port, args.address, args.run_dir)
+
+
 def cmd_features(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Print the feature vector of one file."""
     from .audio import load_audio
@@ -437,7 +456,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     args = build_parser().parse_args(argv)
-    commands = {"predict": cmd_predict, "evaluate": cmd_evaluate, "evidence": cmd_evidence,
+    commands = {"predict": cmd_predict, "evaluate": cmd_evaluate, "evidence": cmd_evidence, "serve": cmd_serve,
                 "features": cmd_features, "models": cmd_models}
     with warnings.catch_warnings():
         # A skipped broken card is reported once, briefly, not as a traceback-like warning.

@@ -188,10 +188,33 @@ def current_clip() -> CurrentClip | None:
     return st.session_state.get(CLIP_KEY)
 
 
+#: URL query parameter naming the loaded clip (a short content hash).  It outlives the session: a tab
+#: whose session is gone (a restarted server, a classroom worker that died) still has it, so the new
+#: session can say the clip was lost instead of silently showing none.
+CLIP_PARAM = "clip"
+
+
 def set_current_clip(current: CurrentClip) -> None:
     """Make ``current`` the shared clip and clear any earlier error."""
     st.session_state[CLIP_KEY] = current
     st.session_state[ERROR_KEY] = None
+    st.query_params[CLIP_PARAM] = current.digest[:12]
+
+
+def lost_clip_banner() -> None:
+    """Say so when the URL names a clip this session does not have (its server process restarted).
+
+    With a clip, the URL names it (again: switching pages may drop query parameters).
+    """
+    current = current_clip()
+    if current is not None:
+        if st.query_params.get(CLIP_PARAM) != current.digest[:12]:
+            st.query_params[CLIP_PARAM] = current.digest[:12]
+        return
+    if st.query_params.get(CLIP_PARAM):
+        st.warning("**Your clip is no longer on the server.** The app process that held your session stopped or "
+                   "restarted, so this page started a new session without it. Load the clip again in the sidebar; "
+                   "nothing else is lost.", icon=":material/sync_problem:")
 
 
 def _fail(message: str) -> None:
@@ -586,6 +609,7 @@ def run_app() -> None:
     navigation = st.navigation(pages)
     clip_sidebar()
     error_banner()
+    lost_clip_banner()
     navigation.run()
 
 

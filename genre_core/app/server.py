@@ -48,11 +48,12 @@ def free_port() -> int:
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
-    """Poll Streamlit's health endpoint until it answers 200; fail early if the server exits."""
+    """Poll a health endpoint until it answers 200; fail early if the server process exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode} before becoming healthy")
+            raise RuntimeError(f"{process.args[0] if process.args else 'the server'} exited with code "
+                               f"{process.returncode} before {url} became healthy")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -79,26 +80,42 @@ class RunningApp:
     pid: int
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a server by its PID: SIGTERM, then SIGKILL after 15 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
 @contextmanager
-def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[RunningApp]:
-    """Start the app as ``make run`` does (:func:`server_command`) on 127.0.0.1 and yield it;
+def start_app(port: int, log_path: Path, address: str = "127.0.0.1") -> Iterator[subprocess.Popen]:
+    """Start one app process as ``make run`` does (:func:`server_command`) and yield it, not yet healthy;
     stop it by its PID on exit.
 
-    The server's output goes to ``log_path``.  Its environment is the caller's, less the thread
-    limits the test process sets for itself (:data:`_HARNESS_ONLY_ENV`).
+    Its output goes to ``log_path``.  Its environment is the caller's, less the thread limits the
+    test process sets for itself (:data:`_HARNESS_ONLY_ENV`).
     """
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in _HARNESS_ONLY_ENV}
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(server_command(port), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(server_command(port, address), cwd=PROJECT_ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, env=env)
     try:
+        yield process
+    finally:
+        stop_process(process)
+
+
+@contextmanager
+def app_server(log_path: Path, timeout: float = 120.0) -> Iterator[RunningApp]:
+    """Start the app as ``make run`` does on a free 127.0.0.1 port, wait until it is healthy, and
+    yield it; stop it by its PID on exit (see :func:`start_app`)."""
+    port = free_port()
+    with start_app(port, log_path) as process:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(f"{url}/_stcore/health", process, timeout)
         yield RunningApp(url=url, pid=process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
