@@ -8,7 +8,6 @@ the loaded models live once per process (``st.cache_resource``).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -37,8 +36,6 @@ from genre_core.session import (  # noqa: E402
 )
 
 CLIP_KEY = "clip"
-#: Guards :func:`_clip_store` (sessions run in threads of one process).
-_STORE_LOCK = threading.Lock()
 ERROR_KEY = "clip_error"
 SHOW_SYNTH_KEY = "show_synthetic"
 
@@ -93,20 +90,21 @@ def wav_for_player(digest: str, _samples: np.ndarray, sample_rate: int) -> bytes
 
 
 @st.cache_resource(show_spinner=False)
-def _clip_store() -> dict[tuple[str, str], Any]:
+def _clip_store() -> Any:
     """Per clip digest: each model's prediction, and the clip's GTZAN-57 features under
-    :data:`FEATURES`; shared by every page and session of the process.
+    :data:`FEATURES`; shared by every page and session of the process, bounded by bytes
+    (:class:`~genre_core.app.result_store.ResultStore`).
 
     Results are kept per model, not per set of models: a page that asks for
     another set (Compare adds taggers to Classify's) computes only the missing ones.
     """
-    return {}
+    from genre_core.app.result_store import ResultStore
+
+    return ResultStore()
 
 
 #: The key of a clip's GTZAN-57 window features in :func:`_clip_store`.
 FEATURES = "__gtzan57_features__"
-#: Clips whose results :func:`_clip_store` keeps (the oldest go first).
-STORED_CLIPS = 8
 
 
 def _analyse(current: CurrentClip, model_names: list[str], *, want_features: bool) -> tuple[Any, dict[str, Any]]:
@@ -114,32 +112,37 @@ def _analyse(current: CurrentClip, model_names: list[str], *, want_features: boo
     store lacks in one pass (:func:`~genre_core.app.shared_inputs.analyse_clip`).
 
     The GTZAN-57 features serve both the GTZAN models and the training-set check,
-    so whichever needs them first computes them for both.
+    so whichever needs them first computes them for both.  One analysis per clip
+    content at a time: a second session asking for the same clip waits for the
+    first and reads its results.
     """
     from genre_core.app.shared_inputs import analyse_clip
 
     store = _clip_store()
     digest = current.digest
-    with _STORE_LOCK:
-        found = {n: store[(digest, n)] for n in model_names if (digest, n) in store}
-        features = store.get((digest, FEATURES))
-    missing = [n for n in dict.fromkeys(model_names) if n not in found]
+    wanted = list(dict.fromkeys(model_names))
+
+    def lookup() -> tuple[Any, dict[str, Any], list[str]]:
+        found = store.get(digest, [*wanted, FEATURES])
+        features = found.pop(FEATURES, None)
+        return features, found, [n for n in wanted if n not in found]
+
+    features, found, missing = lookup()
     if not missing and (features is not None or not want_features):
         return features, found
-    with st.spinner("Classifying…" if missing else "Computing the GTZAN-57 features…"):
-        features, predictions = analyse_clip(current.samples, current.sample_rate,
-                                             [get_predictor(n) for n in missing], features=features,
-                                             want_features=want_features)
-    found.update((p.model, p) for p in predictions)
-    with _STORE_LOCK:
+    with store.clip_lock(digest):
+        features, found, missing = lookup()  # another session may have analysed it meanwhile
+        if not missing and (features is not None or not want_features):
+            return features, found
+        with st.spinner("Classifying…" if missing else "Computing the GTZAN-57 features…"):
+            features, predictions = analyse_clip(current.samples, current.sample_rate,
+                                                 [get_predictor(n) for n in missing], features=features,
+                                                 want_features=want_features)
+        new = {p.model: p for p in predictions}
         if features is not None:
-            store[(digest, FEATURES)] = features
-        store.update(((digest, p.model), p) for p in predictions)
-        # dicts keep insertion order: drop the clips stored first beyond the limit
-        digests = list(dict.fromkeys(d for d, _ in store))
-        for old in digests[:-STORED_CLIPS]:
-            for key in [k for k in store if k[0] == old]:
-                del store[key]
+            new[FEATURES] = features
+        store.put(digest, new)
+    found.update((p.model, p) for p in predictions)
     return features, found
 
 
