@@ -191,6 +191,8 @@ def current_clip() -> CurrentClip | None:
     return st.session_state.get(CLIP_KEY)
 
 
+#: Session key: this session has replaced the inputs a lost session's page left behind.
+_FRESH_INPUTS = "_fresh_inputs_after_lost_session"
 #: URL query parameter naming the loaded clip (a short content hash).  It outlives the session: a tab
 #: whose session is gone (a restarted server, a classroom worker that died) still has it, so the new
 #: session can say the clip was lost instead of silently showing none.
@@ -324,6 +326,12 @@ def clip_sidebar() -> None:
     """
     limit = upload_limit_mb()
     st.sidebar.header("Your clip")
+    if current_clip() is None and st.query_params.get(CLIP_PARAM) and not st.session_state.get(_FRESH_INPUTS):
+        # A new session for a tab whose session was lost: its browser still shows the old session's
+        # upload; fresh inputs, so the sidebar never names a file that is not the current clip.
+        st.session_state[_FRESH_INPUTS] = True
+        _empty_input(UPLOAD)
+        _empty_input(RECORD)
     upload_key = _input_key(UPLOAD)
     st.sidebar.file_uploader(
         "Upload a song",

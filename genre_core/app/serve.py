@@ -12,10 +12,12 @@ them on the public port:
   worker.  nginx gives each browser a cookie (:data:`STICKY_COOKIE`, from its
   first request's id) and hashes it to a worker (``hash ... consistent``).
 * **WebSocket upgrade** passed through, without buffering, with a day's read timeout.
-* **A worker that dies** loses only its own sessions.  Their tabs reconnect,
-  nginx moves them to the next worker, and there they start a new session: the
-  page says the clip was lost and asks for it again
-  (:func:`pages._shared.lost_clip_banner`).  The other workers' sessions never notice.
+* **A worker that dies** loses only its own sessions.  Their tabs reconnect at
+  once and nginx moves them to the next worker, where they start a new session
+  on the student's next action (or a reload): the page then says the clip was
+  lost and asks for it again (:func:`pages._shared.lost_clip_banner`), except
+  when that action is a page switch, whose link drops the URL's clip parameter
+  (the page then just has no clip).  The other workers' sessions never notice.
 
 nginx runs as this user, with its own prefix folder and configuration; the
 Debian service is not used.  ``scripts/install_nginx.sh`` installs the package
