@@ -51,6 +51,7 @@ bench: install-dev
 	$(BIN)/python -m benchmarks.bench_app
 	$(BIN)/python -m benchmarks.bench_memory
 	$(BIN)/python -m benchmarks.bench_browser
+	$(BIN)/python -m benchmarks.bench_classroom --students 8 --compare-workers 2
 
 train-classic: install
 	$(BIN)/python -m train classic --data ../shared/data/gtzan/features_30_sec.csv \
