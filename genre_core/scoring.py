@@ -190,6 +190,8 @@ class Score:
     vocabulary: str
     answers: tuple[ClipAnswer, ...]
     left_out: Mapping[str, int] = field(default_factory=dict)
+    #: Bootstrap intervals already computed, by resample count (the costly part: computed once).
+    _intervals: dict[int, tuple[float, float]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -225,7 +227,11 @@ class Score:
 
     def macro_f1_interval(self, n_resamples: int = N_RESAMPLES) -> tuple[float, float] | None:
         """95 % percentile-bootstrap interval of the macro-F1 (clips resampled), or None without clips."""
-        return bootstrap_interval(self._f1, self.n, n_resamples=n_resamples) if self.n else None
+        if not self.n:
+            return None
+        if n_resamples not in self._intervals:
+            self._intervals[n_resamples] = bootstrap_interval(self._f1, self.n, n_resamples=n_resamples)
+        return self._intervals[n_resamples]
 
     def confusion(self) -> tuple[list[str], np.ndarray]:
         """(labels, counts): rows true, columns answered, over the answers that occur, in vocabulary order."""
